@@ -1,0 +1,1 @@
+"""postcoach: a Telegram bot that coaches professionals on what they post."""

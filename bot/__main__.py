@@ -1,0 +1,117 @@
+"""The `postcoach` command line: run the bot, review a draft, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot.settings import LANGUAGES, Settings, SettingsError, load_settings
+from bot.texts import Texts, TextsError, load_texts
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"postcoach: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load() -> tuple[Settings, Texts]:
+    settings = load_settings()
+    return settings, load_texts(settings.default_language)
+
+
+def run(_: argparse.Namespace) -> int:
+    """Start the bot (long polling)."""
+    from telegram import Update
+
+    from bot.app import build_application
+    from bot.logs import configure_logging
+    from storage.migrate import upgrade
+
+    settings, texts = _load()
+    if settings.token is None:
+        # Whoever reads this may not have chosen a language yet: say it in both.
+        others = [lang for lang in LANGUAGES if lang != settings.default_language]
+        for lang in (settings.default_language, *others):
+            print(texts.plain(lang, "cli.no_token") + "\n", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level_number, settings.secrets)
+    upgrade(settings.database_url)
+    application = build_application(settings, texts=texts)
+    application.run_polling(
+        allowed_updates=Update.ALL_TYPES, timeout=settings.polling_timeout, close_loop=False
+    )
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """Apply (or revert to) a database migration."""
+    from storage.migrate import downgrade, upgrade
+
+    settings = load_settings()
+    if args.downgrade:
+        downgrade(settings.database_url, args.revision)
+    else:
+        upgrade(settings.database_url, args.revision)
+    return 0
+
+
+def review(args: argparse.Namespace) -> int:
+    """Review a draft file against the checklist, without Telegram."""
+    from bot.cli_review import review_file
+
+    settings, texts = _load()
+    return review_file(args, settings, texts)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="postcoach",
+        description="postcoach: a Telegram coach for professionals who post on social networks.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run_parser = commands.add_parser("run", help="start the Telegram bot (long polling)")
+    run_parser.set_defaults(handler=run)
+
+    review_parser = commands.add_parser(
+        "review", help="review a draft against the checklist, without Telegram"
+    )
+    review_parser.add_argument("file", metavar="FILE", help="the draft (a text file, - for stdin)")
+    review_parser.add_argument("--json", action="store_true", help="print the review as JSON")
+    review_parser.add_argument(
+        "--platform",
+        default=None,
+        help="linkedin, x, instagram, facebook or threads (default: linkedin)",
+    )
+    review_parser.add_argument(
+        "--lang", choices=("it", "en"), default=None, help="language of the review's texts"
+    )
+    review_parser.set_defaults(handler=review)
+
+    migrate_parser = commands.add_parser("migrate", help="apply the database migrations")
+    migrate_parser.add_argument("revision", nargs="?", default="head", help="target (head)")
+    migrate_parser.add_argument(
+        "--downgrade", action="store_true", help="revert down to REVISION instead"
+    )
+    migrate_parser.set_defaults(handler=migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except (SettingsError, TextsError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Accounts: who is talking to the bot and in which language to answer them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.settings import Language
+from bot.texts import Texts
+from storage.models import User, utcnow
+from storage.uow import UnitOfWorkFactory
+
+# Writing last_seen on every update costs a write per message; a coarse clock is enough.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Person:
+    """What Telegram tells us about a user, without depending on telegram types."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    """A known user as the handlers need them."""
+
+    id: int
+    first_name: str
+    language: Language
+    chosen_language: Language | None
+    is_new: bool
+    is_active: bool
+
+
+def _bounded(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else value
+
+
+class AccountService:
+    """Creates and updates users; decides their reply language."""
+
+    def __init__(self, uow: UnitOfWorkFactory, texts: Texts) -> None:
+        self._uow = uow
+        self._texts = texts
+
+    def _account(self, user: User, *, is_new: bool) -> Account:
+        chosen = self._texts.language_of(user.language) if user.language else None
+        return Account(
+            id=user.id,
+            first_name=user.first_name,
+            language=chosen or self._texts.language_of(user.telegram_language),
+            chosen_language=chosen,
+            is_new=is_new,
+            is_active=user.is_active,
+        )
+
+    async def touch(self, person: Person) -> Account:
+        """Record that the person is here (creating them if new) and return their account."""
+        now = utcnow()
+        first_name = _bounded(person.first_name, 128) or ""
+        last_name = _bounded(person.last_name, 128)
+        username = _bounded(person.username, 64)
+        language_code = _bounded(person.language_code, 16)
+        async with self._uow() as uow:
+            user = await uow.users.get(person.id)
+            if user is None:
+                user = User(
+                    id=person.id,
+                    first_name=first_name,
+                    last_name=last_name,
+                    username=username,
+                    telegram_language=language_code,
+                    created_at=now,
+                    last_seen_at=now,
+                    is_active=True,
+                )
+                uow.users.add(user)
+                await uow.commit()
+                return self._account(user, is_new=True)
+            changed = (
+                user.first_name != first_name
+                or user.last_name != last_name
+                or user.username != username
+                or user.telegram_language != language_code
+                or not user.is_active
+                or now - user.last_seen_at >= LAST_SEEN_RESOLUTION
+            )
+            if changed:
+                user.first_name = first_name
+                user.last_name = last_name
+                user.username = username
+                user.telegram_language = language_code
+                user.last_seen_at = now
+                # Writing to us again means they can be written to again.
+                user.is_active = True
+                await uow.commit()
+            return self._account(user, is_new=False)
+
+    async def set_language(self, user_id: int, language: Language) -> Account | None:
+        """Remember the language the user chose; None if the user is unknown."""
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                return None
+            user.language = language
+            await uow.commit()
+            return self._account(user, is_new=False)

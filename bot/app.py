@@ -1,0 +1,91 @@
+"""Composition root: builds the engine, the services and the Application. Nothing else does."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot import handlers
+from bot.accounts import AccountService
+from bot.context import CoachContext, Services
+from bot.processing import PerChatUpdateProcessor
+from bot.settings import LANGUAGES, Settings
+from bot.texts import Texts, load_texts
+from storage.database import create_engine, create_session_factory
+from storage.uow import unit_of_work_factory
+
+logger = logging.getLogger(__name__)
+
+CoachApplication = Application[Any, CoachContext, Any, Any, Any, Any]
+
+# Commands shown in Telegram's menu, in this order; descriptions come from prompts/.
+MENU_COMMANDS = ("start", "review", "language", "help")
+# Updates handled concurrently across chats (one chat's updates stay in order).
+CONCURRENT_UPDATES = 64
+
+
+def build_application(
+    settings: Settings,
+    *,
+    texts: Texts | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> CoachApplication:
+    """Wire settings, database, services and handlers into a PTB Application."""
+    token = settings.token
+    if token is None:
+        raise ValueError("BOT_TOKEN is required to build the application")
+    texts = texts or load_texts(settings.default_language)
+    engine = create_engine(settings.database_url)
+    uow = unit_of_work_factory(create_session_factory(engine))
+    services = Services(settings=settings, texts=texts, accounts=AccountService(uow, texts))
+
+    async def on_startup(application: CoachApplication) -> None:
+        await register_commands(application, texts)
+        me = application.bot
+        logger.info("postcoach started as @%s", me.username)
+
+    async def on_shutdown(_: CoachApplication) -> None:
+        await engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=CoachContext))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application: CoachApplication = builder.build()
+    application.bot_data["services"] = services
+    application.bot_data["engine"] = engine
+    handlers.register(application)
+    return application
+
+
+async def register_commands(application: CoachApplication, texts: Texts) -> None:
+    """Set the command menu in every language, and the default one for everybody else."""
+    for lang in (None, *LANGUAGES):
+        text_lang = lang or texts.default
+        commands = [
+            BotCommand(name, texts.plain(text_lang, f"commands.{name}")) for name in MENU_COMMANDS
+        ]
+        await application.bot.set_my_commands(commands, language_code=lang)

@@ -1,0 +1,58 @@
+"""The callback context handlers receive: the services, the texts and the caller's account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.accounts import Account, AccountService
+from bot.settings import Language, Settings
+from bot.texts import Texts
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the composition root builds once and handlers use."""
+
+    settings: Settings
+    texts: Texts
+    accounts: AccountService
+
+
+class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context plus typed access to the services and the current account.
+
+    PTB builds one context per update and shares it across handler groups, so
+    the account loaded by the first group is seen by the handler that answers.
+    """
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.account: Account | None = None
+
+    @property
+    def services(self) -> Services:
+        """The services built by the composition root."""
+        services: Services = self.application.bot_data["services"]
+        return services
+
+    @property
+    def texts(self) -> Texts:
+        """The validated texts."""
+        return self.services.texts
+
+    @property
+    def lang(self) -> Language:
+        """The language to answer in."""
+        return self.account.language if self.account else self.texts.default
+
+    def render(self, text_id: str, **values: object) -> str:
+        """A text in the caller's language, values HTML-escaped."""
+        return self.texts.render(self.lang, text_id, **values)

@@ -1,0 +1,18 @@
+"""Answers for what no other handler took: unsupported messages and stale buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import CoachContext
+from bot.replies import require_callback, require_message
+
+
+async def reply_unsupported(update: Update, context: CoachContext) -> None:
+    """Tell the user, briefly, what the bot accepts."""
+    await require_message(update).reply_text(context.render("fallback.unsupported"))
+
+
+async def answer_stale_button(update: Update, context: CoachContext) -> None:
+    """A button whose data no handler recognises: say so instead of spinning forever."""
+    await require_callback(update).answer(context.render("errors.stale_button"), show_alert=False)

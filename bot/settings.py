@@ -1,0 +1,126 @@
+"""Runtime settings: the only module that reads the environment (and the `.env` file)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["it", "en"]
+LANGUAGES: tuple[Language, ...] = ("it", "en")
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/postcoach.sqlite3"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable and the problem."""
+
+
+class Settings(BaseSettings):
+    """Everything the process can be told from outside, with safe defaults."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    # python-telegram-bot's form: the token is appended to these.
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    default_language: Language = "it"
+    log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
+    admin_chat_id: int | None = None
+    # Polling: how long one getUpdates call waits on Telegram's side.
+    polling_timeout: int = Field(default=10, ge=0, le=50)
+
+    @field_validator("bot_token", "admin_chat_id", mode="before")
+    @classmethod
+    def _blank_token_is_missing(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        bot_id, sep, secret = token.partition(":")
+        if not sep or not bot_id.isdigit() or len(secret) < 10 or any(c.isspace() for c in token):
+            raise ValueError("does not look like a token from @BotFather (digits:secret)")
+        return SecretStr(token)
+
+    @field_validator("telegram_base_url", "telegram_base_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_driver(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith(("postgres://", "postgresql://")):
+            # Operators paste libpq URLs; the async engine needs the asyncpg driver.
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (or postgresql://)"
+            )
+        return value
+
+    @field_validator("default_language", mode="before")
+    @classmethod
+    def _lower_language(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def token(self) -> str | None:
+        """The bot token in clear, for the Telegram client only."""
+        return self.bot_token.get_secret_value() if self.bot_token else None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every value that must never reach a log line."""
+        return tuple(s for s in (self.token,) if s)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, when the database is SQLite on disk."""
+        if not self.database_url.startswith("sqlite"):
+            return None
+        path = self.database_url.split(":///", 1)[-1]
+        return None if path in ("", ":memory:") else Path(path)
+
+    @property
+    def log_level_number(self) -> int:
+        """The log level as the logging module wants it."""
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Read the settings, turning a validation failure into one readable line."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {message}") from None

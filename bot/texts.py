@@ -1,0 +1,204 @@
+"""Loads and validates the user-facing texts in `prompts/texts/` and renders them.
+
+Every text a user reads lives in `prompts/texts/<lang>.yaml`. The structure of
+those files is declared here with pydantic models (`extra="forbid"`), so a
+missing or unknown key stops start-up naming the file; placeholders must match
+between the languages. Handlers refer to texts by dotted id
+(`texts.render(lang, "start.welcome", name=...)`).
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from collections.abc import Iterator, Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.settings import LANGUAGES, Language
+
+
+class TextsError(Exception):
+    """A texts file is missing, malformed or inconsistent; the message names the file."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CommandTexts(_Section):
+    """Descriptions shown in Telegram's command menu."""
+
+    start: str
+    help: str
+    language: str
+    review: str
+
+
+class StartTexts(_Section):
+    """The /start command."""
+
+    welcome: str
+    welcome_back: str
+
+
+class HelpTexts(_Section):
+    """The /help command."""
+
+    body: str
+
+
+class LanguageTexts(_Section):
+    """The /language command and its buttons."""
+
+    prompt: str
+    changed: str
+    button_it: str
+    button_en: str
+
+
+class FallbackTexts(_Section):
+    """Replies to messages the bot does not handle."""
+
+    unsupported: str
+
+
+class ErrorTexts(_Section):
+    """What the user and the operator see when something breaks."""
+
+    generic: str
+    admin_report: str
+    stale_button: str
+
+
+class CliTexts(_Section):
+    """Messages of the `postcoach` command line (plain text, no HTML)."""
+
+    no_token: str
+    bad_setting: str
+
+
+class TextCatalog(_Section):
+    """One language's complete set of texts."""
+
+    commands: CommandTexts
+    start: StartTexts
+    help: HelpTexts
+    language: LanguageTexts
+    fallback: FallbackTexts
+    errors: ErrorTexts
+    cli: CliTexts
+
+
+def _flatten(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
+    for name, value in model:
+        key = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            yield from _flatten(value, key + ".")
+        else:
+            yield key, value
+
+
+def placeholders(template: str, *, source: str = "") -> frozenset[str]:
+    """The `{names}` a template expects; a malformed template raises TextsError."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TextsError(f"{source}: {exc}") from None
+    names = set()
+    for _, field, spec, _ in parsed:
+        if field is None:
+            continue
+        if not field.isidentifier() or spec:
+            raise TextsError(f"{source}: placeholder {{{field}}} must be a plain name")
+        names.add(field)
+    return frozenset(names)
+
+
+class Texts:
+    """All languages' texts, validated; renders a text id in a language."""
+
+    def __init__(self, catalogs: Mapping[Language, Mapping[str, str]], default: Language) -> None:
+        self._catalogs = catalogs
+        self.default: Language = default
+
+    def raw(self, lang: str, text_id: str) -> str:
+        """The template of a text id in a language (the default language if unknown)."""
+        catalog = self._catalogs.get(lang) or self._catalogs[self.default]  # type: ignore[call-overload]
+        try:
+            return catalog[text_id]
+        except KeyError:
+            raise KeyError(f"unknown text id {text_id!r}") from None
+
+    def render(self, lang: str, text_id: str, **values: object) -> str:
+        """The text for Telegram's HTML mode; every value is HTML-escaped."""
+        escaped = {name: html.escape(str(value), quote=False) for name, value in values.items()}
+        return self.raw(lang, text_id).format(**escaped)
+
+    def plain(self, lang: str, text_id: str, **values: object) -> str:
+        """The text with values inserted as they are, for the console."""
+        return self.raw(lang, text_id).format(**{k: str(v) for k, v in values.items()})
+
+    def ids(self) -> frozenset[str]:
+        """Every text id."""
+        return frozenset(self._catalogs[self.default])
+
+    def language_of(self, *candidates: str | None) -> Language:
+        """The first candidate that is a supported language code, else the default."""
+        for candidate in candidates:
+            if candidate:
+                code = candidate.split("-")[0].split("_")[0].lower()
+                if code in LANGUAGES:
+                    return code
+        return self.default
+
+
+def _read(path: Path) -> dict[str, str]:
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TextsError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise TextsError(f"{path}: not valid YAML ({exc})") from None
+    try:
+        catalog = TextCatalog.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        kind = {"missing": "missing key", "extra_forbidden": "unknown key"}.get(
+            error["type"], str(error["msg"])
+        )
+        raise TextsError(f"{path}: {kind}: {where}") from None
+    flat = dict(_flatten(catalog))
+    for text_id, template in flat.items():
+        placeholders(template, source=f"{path}: {text_id}")
+    return flat
+
+
+def texts_directory() -> Path:
+    """Where the shipped texts live."""
+    return Path(str(files("prompts").joinpath("texts")))
+
+
+def load_texts(default: Language = "it", directory: Path | None = None) -> Texts:
+    """Load every language's texts and check they agree; raise TextsError naming the file."""
+    directory = directory or texts_directory()
+    catalogs: dict[Language, dict[str, str]] = {
+        lang: _read(directory / f"{lang}.yaml") for lang in LANGUAGES
+    }
+    reference_lang = LANGUAGES[0]
+    reference = catalogs[reference_lang]
+    for lang, catalog in catalogs.items():
+        for text_id, template in catalog.items():
+            expected = placeholders(reference[text_id])
+            found = placeholders(template)
+            if found != expected:
+                raise TextsError(
+                    f"{directory / f'{lang}.yaml'}: {text_id}: placeholders {sorted(found)} "
+                    f"differ from {sorted(expected)} in {reference_lang}.yaml"
+                )
+    return Texts(catalogs, default)

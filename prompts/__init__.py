@@ -1,0 +1,1 @@
+"""Data only: the YAML files with every text a user reads and the checklist rules."""

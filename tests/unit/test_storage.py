@@ -1,0 +1,81 @@
+"""Storage on a real database: the migration stairway, repositories and the unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.database import create_engine, create_session_factory
+from storage.migrate import current_revision, downgrade, head_revision, upgrade
+from storage.models import Base, User
+from storage.uow import UnitOfWork
+
+
+def _tables(url: str) -> set[str]:
+    async def read() -> set[str]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return set(
+                    await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_migration_stairway(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stairway.sqlite3'}"
+    upgrade(url)
+    assert set(Base.metadata.tables) <= _tables(url)
+    downgrade(url, "base")
+    assert _tables(url) <= {"alembic_version"}
+    upgrade(url)
+    assert set(Base.metadata.tables) <= _tables(url)
+
+
+def test_sqlite_file_is_created_in_wal_mode(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'db.sqlite3'}"
+    upgrade(url)
+
+    async def journal_mode() -> str:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return str((await connection.execute(text("PRAGMA journal_mode"))).scalar())
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(journal_mode()) == "wal"
+
+
+async def test_database_is_at_head(engine: AsyncEngine) -> None:
+    assert await current_revision(engine) == head_revision()
+
+
+async def test_user_round_trip_keeps_aware_utc_times(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    seen = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    async with UnitOfWork(sessions) as uow:
+        uow.users.add(User(id=42, first_name="Anna", created_at=seen, last_seen_at=seen))
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        user = await uow.users.get(42)
+    assert user is not None
+    assert user.first_name == "Anna"
+    assert user.last_seen_at == seen
+    assert user.last_seen_at.tzinfo is not None
+    assert user.is_active
+
+
+async def test_unit_of_work_rolls_back_without_commit(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with UnitOfWork(sessions) as uow:
+        uow.users.add(User(id=7, first_name="Luca"))
+    async with UnitOfWork(sessions) as uow:
+        assert await uow.users.get(7) is None
