@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.settings import LANGUAGES, Settings, SettingsError, load_settings
 from bot.texts import Texts, TextsError, load_texts
 
+if TYPE_CHECKING:
+    from bot.coach import Checklist
+
 EXIT_USAGE = 2
+
+
+class StartupError(Exception):
+    """Something the process needs at start is invalid (e.g. a checklist file)."""
 
 
 def _fail(message: str) -> int:
@@ -20,6 +28,15 @@ def _fail(message: str) -> int:
 def _load() -> tuple[Settings, Texts]:
     settings = load_settings()
     return settings, load_texts(settings.default_language)
+
+
+def _checklist() -> Checklist:
+    from bot.coach import ChecklistError, load_checklist
+
+    try:
+        return load_checklist()
+    except ChecklistError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def run(_: argparse.Namespace) -> int:
@@ -39,7 +56,7 @@ def run(_: argparse.Namespace) -> int:
         return EXIT_USAGE
     configure_logging(settings.log_level_number, settings.secrets)
     upgrade(settings.database_url)
-    application = build_application(settings, texts=texts)
+    application = build_application(settings, texts=texts, checklist=_checklist())
     application.run_polling(
         allowed_updates=Update.ALL_TYPES, timeout=settings.polling_timeout, close_loop=False
     )
@@ -63,7 +80,7 @@ def review(args: argparse.Namespace) -> int:
     from bot.cli_review import review_file
 
     settings, texts = _load()
-    return review_file(args, settings, texts)
+    return review_file(args, settings, texts, _checklist())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     review_parser.add_argument("--json", action="store_true", help="print the review as JSON")
     review_parser.add_argument(
         "--platform",
+        choices=("linkedin", "x", "instagram", "facebook", "threads"),
         default=None,
-        help="linkedin, x, instagram, facebook or threads (default: linkedin)",
+        help="the platform to check against (default: linkedin)",
     )
     review_parser.add_argument(
         "--lang", choices=("it", "en"), default=None, help="language of the review's texts"
@@ -106,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (SettingsError, TextsError) as exc:
+    except (SettingsError, TextsError, StartupError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

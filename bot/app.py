@@ -12,8 +12,10 @@ from telegram.request import BaseRequest
 
 from bot import handlers
 from bot.accounts import AccountService
+from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
 from bot.processing import PerChatUpdateProcessor
+from bot.reviews import ReviewService
 from bot.settings import LANGUAGES, Settings
 from bot.texts import Texts, load_texts
 from storage.database import create_engine, create_session_factory
@@ -33,6 +35,7 @@ def build_application(
     settings: Settings,
     *,
     texts: Texts | None = None,
+    checklist: Checklist | None = None,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
 ) -> CoachApplication:
@@ -43,7 +46,13 @@ def build_application(
     texts = texts or load_texts(settings.default_language)
     engine = create_engine(settings.database_url)
     uow = unit_of_work_factory(create_session_factory(engine))
-    services = Services(settings=settings, texts=texts, accounts=AccountService(uow, texts))
+    checklist = checklist or load_checklist()
+    services = Services(
+        settings=settings,
+        texts=texts,
+        accounts=AccountService(uow, texts),
+        reviews=ReviewService(uow, checklist),
+    )
 
     async def on_startup(application: CoachApplication) -> None:
         await register_commands(application, texts)

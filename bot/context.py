@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.accounts import Account, AccountService
+from bot.reviews import ReviewService
 from bot.settings import Language, Settings
 from bot.texts import Texts
 
@@ -19,6 +20,7 @@ class Services:
     settings: Settings
     texts: Texts
     accounts: AccountService
+    reviews: ReviewService
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.settings import LANGUAGES, Language
 
@@ -61,6 +61,80 @@ class LanguageTexts(_Section):
     button_en: str
 
 
+class ReviewTexts(_Section):
+    """The review of a draft in chat and its buttons."""
+
+    header: str
+    version: str
+    changed: str
+    change: str
+    failing: str
+    warnings: str
+    item: str
+    item_detail: str
+    suggestion: str
+    passed: str
+    passed_none: str
+    passed_details: str
+    skipped: str
+    top_fixes: str
+    fix: str
+    no_fixes: str
+    button_details: str
+    button_hide: str
+    button_revise: str
+    button_posted: str
+    ask_text: str
+    rejected_empty: str
+    rejected_too_long: str
+    revise_prompt: str
+    posted: str
+    posted_already: str
+    not_yours: str
+
+
+class ItemTexts(_Section):
+    """Short titles of the checklist items (ids from design/checklist.md)."""
+
+    visibility: str
+    clarity: str
+    audience: str
+    point_of_view: str
+    interaction: str
+    personal_voice: str
+    reputation_focus: str
+    relationships_not_likes: str
+    spam_hygiene: str
+    platform_fit: str
+    hook: str
+
+
+class StatusTexts(_Section):
+    """Markers of an item's status."""
+
+    pass_: str = Field(alias="pass")
+    warn: str
+    fail: str
+    skip: str
+
+
+class PlatformTexts(_Section):
+    """Names of the platforms."""
+
+    linkedin: str
+    x: str
+    instagram: str
+    facebook: str
+    threads: str
+
+
+class LanguageNameTexts(_Section):
+    """Names of the languages a draft can be in."""
+
+    it: str
+    en: str
+
+
 class FallbackTexts(_Section):
     """Replies to messages the bot does not handle."""
 
@@ -79,7 +153,14 @@ class CliTexts(_Section):
     """Messages of the `postcoach` command line (plain text, no HTML)."""
 
     no_token: str
-    bad_setting: str
+    review_header: str
+    review_item: str
+    review_suggestion: str
+    review_top_fixes: str
+    empty_file: str
+    binary_file: str
+    too_long_file: str
+    unreadable_file: str
 
 
 class TextCatalog(_Section):
@@ -89,14 +170,20 @@ class TextCatalog(_Section):
     start: StartTexts
     help: HelpTexts
     language: LanguageTexts
+    review: ReviewTexts
+    items: ItemTexts
+    statuses: StatusTexts
+    platforms: PlatformTexts
+    languages: LanguageNameTexts
     fallback: FallbackTexts
     errors: ErrorTexts
     cli: CliTexts
 
 
 def _flatten(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
+    fields = type(model).model_fields
     for name, value in model:
-        key = f"{prefix}{name}"
+        key = f"{prefix}{fields[name].alias or name}"
         if isinstance(value, BaseModel):
             yield from _flatten(value, key + ".")
         else:

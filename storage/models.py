@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Dialect, MetaData, String, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -66,3 +81,84 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The multi-step dialogue the user is in (e.g. "review.revise"), kept here so a
+    # restart, or another process, continues it; None when there is none.
+    dialogue: Mapped[str | None] = mapped_column(String(64))
+    dialogue_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Draft(Base):
+    """One version of a text a user asked to review; revisions point at their parent."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reviews: Mapped[list[DraftReview]] = relationship(
+        back_populates="draft", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DraftReview(Base):
+    """The checklist's verdict on a draft for one platform."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column(Integer)
+    top_fixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    draft: Mapped[Draft] = relationship(back_populates="reviews")
+    items: Mapped[list[ReviewItem]] = relationship(
+        back_populates="review",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ReviewItem.position",
+    )
+
+
+class ReviewItem(Base):
+    """One checklist item's status in a review (kept as rows so stats can count them)."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("review_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(8))
+
+    review: Mapped[DraftReview] = relationship(back_populates="items")
+
+
+class Post(Base):
+    """A post the user says they published."""
+
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_user_posted", "user_id", "posted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int | None] = mapped_column(Integer)
+    link: Mapped[str | None] = mapped_column(String(2048))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

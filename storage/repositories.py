@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from storage.models import User
+from storage.models import Draft, DraftReview, Post, User
 
 
 class UserRepository:
@@ -20,3 +22,55 @@ class UserRepository:
     def add(self, user: User) -> None:
         """Stage a new user."""
         self._session.add(user)
+
+
+class DraftRepository:
+    """Drafts, their reviews and the posts made from them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, draft: Draft) -> None:
+        """Stage a new draft."""
+        self._session.add(draft)
+
+    async def get(self, draft_id: int) -> Draft | None:
+        """A draft by id."""
+        return await self._session.get(Draft, draft_id)
+
+    def add_review(self, review: DraftReview) -> None:
+        """Stage a review (with its items)."""
+        self._session.add(review)
+
+    async def get_review(self, review_id: int) -> DraftReview | None:
+        """A review with its draft and items."""
+        statement = (
+            select(DraftReview)
+            .where(DraftReview.id == review_id)
+            .options(selectinload(DraftReview.items), selectinload(DraftReview.draft))
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def latest_review(
+        self, draft_id: int, platform: str | None = None
+    ) -> DraftReview | None:
+        """The newest review of a draft, for a platform if given."""
+        statement = (
+            select(DraftReview)
+            .where(DraftReview.draft_id == draft_id)
+            .options(selectinload(DraftReview.items))
+            .order_by(DraftReview.id.desc())
+            .limit(1)
+        )
+        if platform is not None:
+            statement = statement.where(DraftReview.platform == platform)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    def add_post(self, post: Post) -> None:
+        """Stage a reported post."""
+        self._session.add(post)
+
+    async def post_for_review(self, review_id: int) -> Post | None:
+        """The post already recorded from a review, if any."""
+        statement = select(Post).where(Post.review_id == review_id).limit(1)
+        return (await self._session.execute(statement)).scalar_one_or_none()

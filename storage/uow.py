@@ -7,13 +7,14 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import UserRepository
+from storage.repositories import DraftRepository, UserRepository
 
 
 class UnitOfWork:
     """A transaction with the repositories that share it; rolls back unless committed."""
 
     users: UserRepository
+    drafts: DraftRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -21,6 +22,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self.users = UserRepository(self.session)
+        self.drafts = DraftRepository(self.session)
         return self
 
     async def __aexit__(

@@ -20,9 +20,7 @@ def _tables(url: str) -> set[str]:
         engine = create_engine(url)
         try:
             async with engine.connect() as connection:
-                return set(
-                    await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-                )
+                return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
         finally:
             await engine.dispose()
 
@@ -79,3 +77,14 @@ async def test_unit_of_work_rolls_back_without_commit(engine: AsyncEngine) -> No
         uow.users.add(User(id=7, first_name="Luca"))
     async with UnitOfWork(sessions) as uow:
         assert await uow.users.get(7) is None
+
+
+async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    assert diff == []

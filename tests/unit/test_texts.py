@@ -94,7 +94,9 @@ def test_unknown_language_falls_back_to_default(texts: Texts) -> None:
 
 
 def test_every_text_id_used_in_code_exists(texts: Texts) -> None:
-    pattern = re.compile(r"""(?:render|plain|raw)\(\s*(?:[\w.]+,\s*)?f?["']([a-z_]+\.[a-z_.{}]+)["']""")
+    pattern = re.compile(
+        r"""(?:render|plain|raw)\(\s*(?:[\w.]+,\s*)?f?["']([a-z_]+\.[a-z_.{}]+)["']"""
+    )
     used: set[str] = set()
     for path in (ROOT / "bot").rglob("*.py"):
         used.update(pattern.findall(path.read_text(encoding="utf-8")))

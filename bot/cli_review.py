@@ -1,0 +1,101 @@
+"""`postcoach review FILE`: the checklist on the command line, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.coach import Checklist, Review
+from bot.settings import Settings
+from bot.texts import Texts
+
+MAX_CHARS = 100_000
+# UTF-8 needs at most four bytes a character; reading one byte more tells "too long".
+MAX_BYTES = MAX_CHARS * 4 + 1
+EXIT_BAD_INPUT = 2
+
+
+class DraftFileError(Exception):
+    """The draft cannot be read; `reason` names the cli text to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_draft(name: str) -> str:
+    """The draft's text from a file (or `-` for standard input), checked and bounded."""
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES)
+        else:
+            with Path(name).open("rb") as handle:
+                data = handle.read(MAX_BYTES)
+    except OSError:
+        raise DraftFileError("unreadable_file") from None
+    if b"\x00" in data:
+        raise DraftFileError("binary_file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DraftFileError("binary_file") from None
+    if len(text) > MAX_CHARS:
+        raise DraftFileError("too_long_file")
+    if not text.strip():
+        raise DraftFileError("empty_file")
+    return text
+
+
+def format_review(review: Review, texts: Texts, lang: str) -> str:
+    """The review as plain text for a terminal."""
+    lines = [
+        texts.plain(
+            lang,
+            "cli.review_header",
+            score=review.score,
+            platform=texts.raw(lang, f"platforms.{review.platform}"),
+            language=texts.raw(lang, f"languages.{review.language}"),
+        ),
+        "",
+    ]
+    for item in review.items:
+        lines.append(
+            texts.plain(
+                lang,
+                "cli.review_item",
+                status=texts.raw(lang, f"statuses.{item.status}"),
+                item=texts.raw(lang, f"items.{item.id}"),
+                reason=item.reason,
+            )
+        )
+        if item.status in ("fail", "warn"):
+            lines.append(
+                texts.plain(
+                    lang, "cli.review_suggestion", suggestion=item.suggestion, source=item.source
+                )
+            )
+    if review.top_fixes:
+        names = ", ".join(texts.raw(lang, f"items.{item_id}") for item_id in review.top_fixes)
+        lines += ["", texts.plain(lang, "cli.review_top_fixes", items=names)]
+    return "\n".join(lines)
+
+
+def review_file(
+    args: argparse.Namespace, settings: Settings, texts: Texts, checklist: Checklist
+) -> int:
+    """Run the review subcommand; 0 on success, 2 on bad input."""
+    lang = args.lang or settings.default_language
+    try:
+        text = read_draft(args.file)
+    except DraftFileError as error:
+        message = texts.plain(lang, f"cli.{error.reason}", file=args.file, limit=MAX_CHARS)
+        print(f"postcoach: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    review = checklist.review(text, platform=args.platform or "linkedin", reply_language=lang)
+    if args.json:
+        print(json.dumps(review.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_review(review, texts, lang))
+    return 0

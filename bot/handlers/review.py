@@ -1,0 +1,152 @@
+"""Draft review in chat: plain drafts, /review, photo captions, and the review's buttons."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Message, MessageEntity, Update
+from telegram.error import BadRequest
+
+from bot.context import CoachContext
+from bot.replies import reply_in_parts, require_callback, require_message, require_user
+from bot.review_view import render_review, review_keyboard
+from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError, StoredReview
+
+_ID = r"(\d{1,12})"
+PLATFORM_PATTERN = rf"^review\.platform:{_ID}:(linkedin|x|instagram|facebook|threads)$"
+DETAILS_PATTERN = rf"^review\.details:{_ID}:([01])$"
+REVISE_PATTERN = rf"^review\.revise:{_ID}$"
+POSTED_PATTERN = rf"^review\.posted:{_ID}$"
+
+
+def command_argument(message: Message) -> str:
+    """What follows the command, line breaks kept (context.args would lose them)."""
+    text = message.text or ""
+    for entity in message.entities:
+        # The command is ASCII at offset 0, so UTF-16 and str offsets agree.
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            return text[entity.length :].strip()
+    return ""
+
+
+async def _review_and_reply(update: Update, context: CoachContext, text: str) -> None:
+    message = require_message(update)
+    try:
+        stored = await context.services.reviews.review_draft(
+            require_user(update).id, message.chat_id, text, reply_language=context.lang
+        )
+    except DraftRejectedError as rejected:
+        await message.reply_text(
+            context.render(f"review.rejected_{rejected.reason}", limit=MAX_DRAFT_CHARS)
+        )
+        return
+    await reply_in_parts(
+        message,
+        render_review(context.texts, context.lang, stored),
+        reply_markup=review_keyboard(context.texts, context.lang, stored),
+    )
+
+
+async def review_text(update: Update, context: CoachContext) -> None:
+    """A plain text in a private chat is a draft: review it."""
+    await _review_and_reply(update, context, require_message(update).text or "")
+
+
+async def review_caption(update: Update, context: CoachContext) -> None:
+    """A photo with a caption: review the caption."""
+    await _review_and_reply(update, context, require_message(update).caption or "")
+
+
+async def review_command(update: Update, context: CoachContext) -> None:
+    """/review TEXT, or /review in reply to the message that holds the draft."""
+    message = require_message(update)
+    text = command_argument(message)
+    if not text and message.reply_to_message is not None:
+        replied = message.reply_to_message
+        text = replied.text or replied.caption or ""
+    if not text.strip():
+        await message.reply_text(context.render("review.ask_text"))
+        return
+    await _review_and_reply(update, context, text)
+
+
+async def _reopen(
+    query: CallbackQuery, context: CoachContext, platform: str | None = None
+) -> StoredReview | None:
+    review_id = int(context.match.group(1)) if context.match else 0
+    stored = await context.services.reviews.reopen(
+        review_id, query.from_user.id, reply_language=context.lang, platform=platform
+    )
+    if stored is None:
+        await query.answer(context.render("review.not_yours"), show_alert=True)
+    return stored
+
+
+async def _show(
+    query: CallbackQuery, context: CoachContext, stored: StoredReview, details: bool
+) -> None:
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            render_review(context.texts, context.lang, stored, details=details),
+            reply_markup=review_keyboard(context.texts, context.lang, stored, details=details),
+        )
+    except BadRequest as error:
+        # A double tap asks for the view already shown; nothing to change then.
+        if "not modified" not in str(error):
+            raise
+
+
+async def recheck_platform(update: Update, context: CoachContext) -> None:
+    """Re-check the same draft for another platform, in place."""
+    query = require_callback(update)
+    platform = context.match.group(2) if context.match else None
+    stored = await _reopen(query, context, platform)
+    if stored is not None:
+        await _show(query, context, stored, details=False)
+
+
+async def toggle_details(update: Update, context: CoachContext) -> None:
+    """Show or hide every item's reason and suggestion."""
+    query = require_callback(update)
+    stored = await _reopen(query, context)
+    if stored is not None:
+        await _show(
+            query, context, stored, details=bool(context.match and context.match[2] == "1")
+        )
+
+
+async def start_revision(update: Update, context: CoachContext) -> None:
+    """The next draft the user sends is a new version of this one."""
+    query = require_callback(update)
+    review_id = int(context.match.group(1)) if context.match else 0
+    if not await context.services.reviews.start_revision(review_id, query.from_user.id):
+        await query.answer(context.render("review.not_yours"), show_alert=True)
+        return
+    await query.answer()
+    if query.message is not None:
+        await context.bot.send_message(
+            query.message.chat.id, context.render("review.revise_prompt")
+        )
+
+
+async def record_post(update: Update, context: CoachContext) -> None:
+    """The user published this draft: record the post once."""
+    query = require_callback(update)
+    review_id = int(context.match.group(1)) if context.match else 0
+    recorded = await context.services.reviews.record_post(review_id, query.from_user.id)
+    if recorded is None:
+        await query.answer(context.render("review.not_yours"), show_alert=True)
+        return
+    post, created = recorded
+    if not created:
+        await query.answer(context.render("review.posted_already"), show_alert=True)
+        return
+    await query.answer()
+    if query.message is not None:
+        await context.bot.send_message(
+            query.message.chat.id,
+            context.render(
+                "review.posted",
+                platform=context.texts.raw(context.lang, f"platforms.{post.platform}"),
+                score=post.score if post.score is not None else "-",
+            ),
+        )

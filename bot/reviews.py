@@ -1,0 +1,222 @@
+"""Draft reviews as a use case: run the checklist, keep drafts and reviews, compare versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.coach import PLATFORMS, Checklist, Review
+from storage.models import Draft, DraftReview, Post, ReviewItem, utcnow
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+# Telegram caps a message at 4,096 characters; anything longer did not come from chat.
+MAX_DRAFT_CHARS = 10_000
+REVISE_DIALOGUE = "review.revise"
+DEFAULT_PLATFORM = "linkedin"
+
+
+class DraftRejectedError(Exception):
+    """The text cannot be reviewed; `reason` is a text id suffix (empty, too_long)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """An item whose status differs from the previous version's."""
+
+    item_id: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a new version did against the version it revises."""
+
+    previous_score: int
+    delta: int
+    changes: tuple[ItemChange, ...]
+
+
+@dataclass(frozen=True)
+class StoredReview:
+    """A review as shown to the user, with the ids the buttons refer to."""
+
+    review_id: int
+    draft_id: int
+    user_id: int
+    version: int
+    review: Review
+    comparison: Comparison | None = None
+
+
+def _compare(previous: DraftReview, review: Review) -> Comparison:
+    before = {item.item_id: item.status for item in previous.items}
+    changes = tuple(
+        ItemChange(item.id, before[item.id], item.status)
+        for item in review.items
+        if item.id in before and before[item.id] != item.status
+    )
+    return Comparison(previous.score, review.score - previous.score, changes)
+
+
+class ReviewService:
+    """Reviews drafts for users and remembers what happened to them."""
+
+    def __init__(self, uow: UnitOfWorkFactory, checklist: Checklist) -> None:
+        self._uow = uow
+        self._checklist = checklist
+
+    def check(self, text: str) -> str:
+        """The text stripped, or DraftRejectedError if it cannot be reviewed."""
+        text = text.strip()
+        if not text:
+            raise DraftRejectedError("empty")
+        if len(text) > MAX_DRAFT_CHARS:
+            raise DraftRejectedError("too_long")
+        return text
+
+    def _run(
+        self, text: str, platform: str, reply_language: str, topics: Sequence[str] = ()
+    ) -> Review:
+        return self._checklist.review(
+            text, platform=platform, reply_language=reply_language, topics=topics
+        )
+
+    async def _store(
+        self, uow: UnitOfWork, draft: Draft, review: Review, user_id: int
+    ) -> DraftReview:
+        row = DraftReview(
+            draft=draft,
+            user_id=user_id,
+            platform=review.platform,
+            language=review.language,
+            score=review.score,
+            top_fixes=list(review.top_fixes),
+            created_at=utcnow(),
+            items=[
+                ReviewItem(item_id=item.id, position=index, status=item.status)
+                for index, item in enumerate(review.items)
+            ],
+        )
+        uow.drafts.add_review(row)
+        await uow.session.flush()
+        return row
+
+    async def review_draft(
+        self,
+        user_id: int,
+        chat_id: int,
+        text: str,
+        *,
+        reply_language: str,
+        platform: str | None = None,
+        topics: Sequence[str] = (),
+    ) -> StoredReview:
+        """Review a new draft, or a new version when the user asked to revise one."""
+        text = self.check(text)
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            parent: Draft | None = None
+            previous: DraftReview | None = None
+            if user is not None and user.dialogue == REVISE_DIALOGUE:
+                parent_id = (user.dialogue_data or {}).get("draft_id")
+                parent = await uow.drafts.get(parent_id) if isinstance(parent_id, int) else None
+                if parent is not None and parent.user_id != user_id:
+                    parent = None
+                user.dialogue = None
+                user.dialogue_data = None
+            if parent is not None:
+                previous = await uow.drafts.latest_review(parent.id)
+            chosen = platform or (previous.platform if previous else DEFAULT_PLATFORM)
+            review = self._run(text, chosen, reply_language, topics)
+            draft = Draft(
+                user_id=user_id,
+                chat_id=chat_id,
+                parent_id=parent.id if parent else None,
+                version=parent.version + 1 if parent else 1,
+                text=text,
+                language=review.language,
+                created_at=utcnow(),
+            )
+            uow.drafts.add(draft)
+            row = await self._store(uow, draft, review, user_id)
+            await uow.commit()
+            return StoredReview(
+                review_id=row.id,
+                draft_id=draft.id,
+                user_id=user_id,
+                version=draft.version,
+                review=review,
+                comparison=_compare(previous, review) if previous else None,
+            )
+
+    async def reopen(
+        self,
+        review_id: int,
+        user_id: int,
+        *,
+        reply_language: str,
+        platform: str | None = None,
+        topics: Sequence[str] = (),
+    ) -> StoredReview | None:
+        """A review of the user's, for another platform if asked; None if not theirs."""
+        if platform is not None and platform not in PLATFORMS:
+            return None
+        async with self._uow() as uow:
+            row = await uow.drafts.get_review(review_id)
+            if row is None or row.user_id != user_id:
+                return None
+            draft = row.draft
+            chosen = platform or row.platform
+            review = self._run(draft.text, chosen, reply_language, topics)
+            previous = None
+            if draft.parent_id is not None:
+                previous = await uow.drafts.latest_review(draft.parent_id, chosen)
+            if chosen != row.platform:
+                row = await self._store(uow, draft, review, user_id)
+                await uow.commit()
+            return StoredReview(
+                review_id=row.id,
+                draft_id=draft.id,
+                user_id=user_id,
+                version=draft.version,
+                review=review,
+                comparison=_compare(previous, review) if previous else None,
+            )
+
+    async def start_revision(self, review_id: int, user_id: int) -> bool:
+        """Make the user's next draft a new version of this review's draft."""
+        async with self._uow() as uow:
+            row = await uow.drafts.get_review(review_id)
+            user = await uow.users.get(user_id)
+            if row is None or user is None or row.user_id != user_id:
+                return False
+            user.dialogue = REVISE_DIALOGUE
+            user.dialogue_data = {"draft_id": row.draft_id}
+            await uow.commit()
+            return True
+
+    async def record_post(self, review_id: int, user_id: int) -> tuple[Post, bool] | None:
+        """Record that the user published this draft, once: (post, newly recorded) or None."""
+        async with self._uow() as uow:
+            row = await uow.drafts.get_review(review_id)
+            if row is None or row.user_id != user_id:
+                return None
+            existing = await uow.drafts.post_for_review(review_id)
+            if existing is not None:
+                return existing, False
+            post = Post(
+                user_id=user_id,
+                draft_id=row.draft_id,
+                review_id=row.id,
+                platform=row.platform,
+                score=row.score,
+                posted_at=utcnow(),
+            )
+            uow.drafts.add_post(post)
+            await uow.commit()
+            return post, True

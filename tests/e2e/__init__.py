@@ -1,0 +1,1 @@
+"""End-to-end tests: `postcoach run` as a real process against the loopback fake Bot API."""

@@ -1,0 +1,103 @@
+"""Start the fake Bot API server and `postcoach run` processes pointed at it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakebot import FakeBotServer
+
+POSTCOACH = str(Path(sys.executable).parent / "postcoach")
+
+
+class BotProcess:
+    """A `postcoach run` subprocess whose output goes to a file the test can read."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], name: str = "bot") -> None:
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        # The working directory is the test's own: no developer .env is picked up.
+        self.process = subprocess.Popen(
+            [POSTCOACH, "run"], cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, then wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self._log.close()
+        return code
+
+
+def base_env(server: FakeBotServer, workdir: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: the fake server, a database in workdir, nothing inherited."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(workdir),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'data' / 'postcoach.sqlite3'}",
+        "POLLING_TIMEOUT": "2",
+        **server.env(),
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotServer]:
+    """A fake Bot API server on 127.0.0.1 for one test."""
+    with FakeBotServer() as server:
+        yield server
+
+
+@pytest.fixture
+def bots(tmp_path: Path) -> Iterator[list[BotProcess]]:
+    """Bot processes started by the test; stopped at the end whatever happens."""
+    started: list[BotProcess] = []
+    yield started
+    for bot in started:
+        bot.stop()
+
+
+def start_bot(
+    bots: list[BotProcess], workdir: Path, env: dict[str, str], name: str = "bot"
+) -> BotProcess:
+    """Start `postcoach run` and keep it for clean-up."""
+    bot = BotProcess(workdir, env, name)
+    bots.append(bot)
+    return bot
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `postcoach` console script to completion."""
+    return subprocess.run(
+        [POSTCOACH, *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

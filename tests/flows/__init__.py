@@ -1,0 +1,1 @@
+"""Flow tests: the PTB Application in-process, talking to the fake Bot API core."""

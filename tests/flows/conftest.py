@@ -1,0 +1,84 @@
+"""The in-process bot: a real Application, a real database, a recording request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Update
+
+from bot.app import CoachApplication, build_application
+from bot.settings import Settings
+from bot.texts import Texts
+from storage.database import create_session_factory
+from storage.migrate import upgrade_engine
+from tests.fakebot import DEFAULT_TOKEN, FakeTelegram, RecordingRequest, SentMessage, callback
+from tests.fakebot.core import ApiCall
+
+JsonDict = dict[str, Any]
+
+
+@dataclass
+class Bot:
+    """The bot under test, with the fake Telegram it talks to."""
+
+    application: CoachApplication
+    telegram: FakeTelegram
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def send(self, update: JsonDict) -> list[ApiCall]:
+        """Deliver an update as Telegram would; return the Bot API calls it caused."""
+        mark = self.telegram.mark()
+        observed = self.telegram.observe(update)
+        await self.application.process_update(Update.de_json(observed, self.application.bot))
+        return self.telegram.calls()[mark:]
+
+    async def replies(self, update: JsonDict) -> list[SentMessage]:
+        """Deliver an update; return the messages the bot sent because of it."""
+        before = len(self.telegram.sent_messages())
+        await self.send(update)
+        return self.telegram.sent_messages()[before:]
+
+    async def press(self, user: JsonDict, message: JsonDict, data: str) -> list[ApiCall]:
+        """The user presses a button with this data under a message the bot sent."""
+        return await self.send(callback(user, message, data))
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test bot (no environment, no .env)."""
+    values: dict[str, Any] = {
+        "bot_token": DEFAULT_TOKEN,
+        "database_url": database_url,
+        "telegram_base_url": "http://127.0.0.1:9/bot",
+        "telegram_base_file_url": "http://127.0.0.1:9/file/bot",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def telegram() -> FakeTelegram:
+    """An empty fake Telegram."""
+    return FakeTelegram()
+
+
+@pytest.fixture
+async def bot(database_url: str, telegram: FakeTelegram, texts: Texts) -> AsyncIterator[Bot]:
+    """A started Application on a migrated database."""
+    application = build_application(
+        settings_for(database_url),
+        texts=texts,
+        request=RecordingRequest(telegram),
+        get_updates_request=RecordingRequest(telegram),
+    )
+    engine: AsyncEngine = application.bot_data["engine"]
+    await upgrade_engine(engine)
+    await application.initialize()
+    try:
+        yield Bot(application, telegram, create_session_factory(engine))
+    finally:
+        await application.shutdown()
+        await engine.dispose()
