@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,17 @@ class BotProcess:
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_until_started(self, server: FakeBotServer, since: int, timeout: float = 30.0) -> None:
+        """Return once the bot registered its menus (polling follows); fail fast if it died."""
+        deadline = time.monotonic() + timeout
+        while len(server.telegram.calls("setMyCommands")[since:]) < 3:
+            code = self.process.poll()
+            if code is not None:
+                raise AssertionError(f"postcoach exited with {code}:\n{self.output}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"postcoach did not start:\n{self.output}")
+            time.sleep(0.05)
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM, then wait; returns the exit code."""
@@ -79,11 +91,18 @@ def bots(tmp_path: Path) -> Iterator[list[BotProcess]]:
 
 
 def start_bot(
-    bots: list[BotProcess], workdir: Path, env: dict[str, str], name: str = "bot"
+    bots: list[BotProcess],
+    workdir: Path,
+    env: dict[str, str],
+    name: str = "bot",
+    *,
+    server: FakeBotServer,
 ) -> BotProcess:
-    """Start `postcoach run` and keep it for clean-up."""
+    """Start `postcoach run`, keep it for clean-up, and wait until it polls."""
+    since = len(server.telegram.calls("setMyCommands"))
     bot = BotProcess(workdir, env, name)
     bots.append(bot)
+    bot.wait_until_started(server, since)
     return bot
 
 

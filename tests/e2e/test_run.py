@@ -21,7 +21,7 @@ def _reply_to(server: FakeBotServer, chat_id: int, since: int) -> str:
 def test_start_help_and_language_over_http(
     fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
 ) -> None:
-    bot = start_bot(bots, tmp_path, base_env(fake_api, tmp_path))
+    bot = start_bot(bots, tmp_path, base_env(fake_api, tmp_path), server=fake_api)
     telegram = fake_api.telegram
     anna = make_user(501, "Anna", language_code="it")
 
@@ -54,13 +54,13 @@ def test_restart_keeps_the_user(
     telegram = fake_api.telegram
     luca = make_user(502, "Luca", language_code="it")
 
-    first = start_bot(bots, tmp_path, env, "first")
+    first = start_bot(bots, tmp_path, env, "first", server=fake_api)
     mark = telegram.mark()
     telegram.push_update(command(luca, "/start"))
     assert "Ciao" in _reply_to(fake_api, 502, mark)
     assert first.stop() == 0
 
-    start_bot(bots, tmp_path, env, "second")
+    start_bot(bots, tmp_path, env, "second", server=fake_api)
     mark = telegram.mark()
     telegram.push_update(command(luca, "/start"))
     assert "Bentornato" in _reply_to(fake_api, 502, mark)
@@ -70,7 +70,9 @@ def test_token_never_reaches_the_log_even_at_debug(
     fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
 ) -> None:
     token = fake_api.telegram.token
-    bot = start_bot(bots, tmp_path, base_env(fake_api, tmp_path, LOG_LEVEL="DEBUG"))
+    bot = start_bot(
+        bots, tmp_path, base_env(fake_api, tmp_path, LOG_LEVEL="DEBUG"), server=fake_api
+    )
     telegram = fake_api.telegram
     # A failing getUpdates and a failing send make the bot log errors too.
     telegram.fail("getUpdates", 500, times=1)
@@ -90,7 +92,7 @@ def test_token_never_reaches_the_log_even_at_debug(
 def test_rate_limit_answer_is_honoured(
     fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
 ) -> None:
-    start_bot(bots, tmp_path, base_env(fake_api, tmp_path))
+    start_bot(bots, tmp_path, base_env(fake_api, tmp_path), server=fake_api)
     telegram = fake_api.telegram
     telegram.fail("sendMessage", 429, retry_after=1, times=1)
     mark = telegram.mark()
