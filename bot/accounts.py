@@ -35,6 +35,8 @@ class Account:
     chosen_language: Language | None
     is_new: bool
     is_active: bool
+    # The multi-step dialogue the user is in, if any (see storage.models.User.dialogue).
+    dialogue: str | None = None
 
 
 def _bounded(value: str | None, limit: int) -> str | None:
@@ -57,6 +59,7 @@ class AccountService:
             chosen_language=chosen,
             is_new=is_new,
             is_active=user.is_active,
+            dialogue=user.dialogue,
         )
 
     async def touch(self, person: Person) -> Account:

@@ -14,11 +14,19 @@ from bot import handlers
 from bot.accounts import AccountService
 from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
+from bot.history import HistoryService
+from bot.jobs import send_due_work
+from bot.posts import PostService
+from bot.privacy import PrivacyService
 from bot.processing import PerChatUpdateProcessor
+from bot.profiles import ProfileService
+from bot.results import Clock, ResultsService
 from bot.reviews import ReviewService
 from bot.settings import LANGUAGES, Settings
+from bot.stats import StatsService
 from bot.texts import Texts, load_texts
 from storage.database import create_engine, create_session_factory
+from storage.models import utcnow
 from storage.uow import unit_of_work_factory
 
 logger = logging.getLogger(__name__)
@@ -26,7 +34,18 @@ logger = logging.getLogger(__name__)
 CoachApplication = Application[Any, CoachContext, Any, Any, Any, Any]
 
 # Commands shown in Telegram's menu, in this order; descriptions come from prompts/.
-MENU_COMMANDS = ("start", "review", "language", "help")
+MENU_COMMANDS = (
+    "start",
+    "review",
+    "posted",
+    "stats",
+    "history",
+    "profile",
+    "settings",
+    "language",
+    "privacy",
+    "help",
+)
 # Updates handled concurrently across chats (one chat's updates stay in order).
 CONCURRENT_UPDATES = 64
 
@@ -36,6 +55,7 @@ def build_application(
     *,
     texts: Texts | None = None,
     checklist: Checklist | None = None,
+    clock: Clock = utcnow,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
 ) -> CoachApplication:
@@ -51,7 +71,14 @@ def build_application(
         settings=settings,
         texts=texts,
         accounts=AccountService(uow, texts),
-        reviews=ReviewService(uow, checklist),
+        reviews=ReviewService(uow, checklist, clock),
+        profiles=ProfileService(uow),
+        posts=PostService(uow, clock),
+        results=ResultsService(uow, clock),
+        stats=StatsService(uow),
+        history=HistoryService(uow),
+        privacy=PrivacyService(uow),
+        clock=clock,
     )
 
     async def on_startup(application: CoachApplication) -> None:
@@ -87,6 +114,11 @@ def build_application(
     application.bot_data["services"] = services
     application.bot_data["engine"] = engine
     handlers.register(application)
+    job_queue = application.job_queue
+    if job_queue is not None and settings.scheduler_tick_seconds > 0:
+        job_queue.run_repeating(
+            send_due_work, interval=settings.scheduler_tick_seconds, first=1, name="tick"
+        )
     return application
 
 

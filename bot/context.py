@@ -8,8 +8,14 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.accounts import Account, AccountService
+from bot.history import HistoryService
+from bot.posts import PostService
+from bot.privacy import PrivacyService
+from bot.profiles import ProfileService
+from bot.results import Clock, ResultsService
 from bot.reviews import ReviewService
 from bot.settings import Language, Settings
+from bot.stats import StatsService
 from bot.texts import Texts
 
 
@@ -21,6 +27,13 @@ class Services:
     texts: Texts
     accounts: AccountService
     reviews: ReviewService
+    profiles: ProfileService
+    posts: PostService
+    results: ResultsService
+    stats: StatsService
+    history: HistoryService
+    privacy: PrivacyService
+    clock: Clock
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

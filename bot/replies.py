@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+    User,
+)
+from telegram.error import BadRequest
 
 MESSAGE_LIMIT = 4096
 
@@ -80,3 +89,11 @@ async def reply_in_parts(
         markup = reply_markup if index == len(parts) - 1 else None
         sent.append(await message.reply_text(part, reply_markup=markup))
     return sent
+
+
+async def close_keyboard(message: MaybeInaccessibleMessage | None) -> None:
+    """Remove the buttons under an answered question so they cannot be pressed again."""
+    if isinstance(message, Message):
+        # Already gone (deleted, or pressed twice): nothing left to close.
+        with contextlib.suppress(BadRequest):
+            await message.edit_reply_markup(None)

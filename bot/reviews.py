@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.coach import PLATFORMS, Checklist, Review
-from storage.models import Draft, DraftReview, Post, ReviewItem, utcnow
+from storage.models import Draft, DraftReview, ReviewItem, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 # Telegram caps a message at 4,096 characters; anything longer did not come from chat.
@@ -66,9 +67,12 @@ def _compare(previous: DraftReview, review: Review) -> Comparison:
 class ReviewService:
     """Reviews drafts for users and remembers what happened to them."""
 
-    def __init__(self, uow: UnitOfWorkFactory, checklist: Checklist) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, checklist: Checklist, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._uow = uow
         self._checklist = checklist
+        self._clock = clock
 
     def check(self, text: str) -> str:
         """The text stripped, or DraftRejectedError if it cannot be reviewed."""
@@ -96,7 +100,7 @@ class ReviewService:
             language=review.language,
             score=review.score,
             top_fixes=list(review.top_fixes),
-            created_at=utcnow(),
+            created_at=self._clock(),
             items=[
                 ReviewItem(item_id=item.id, position=index, status=item.status)
                 for index, item in enumerate(review.items)
@@ -114,9 +118,11 @@ class ReviewService:
         *,
         reply_language: str,
         platform: str | None = None,
-        topics: Sequence[str] = (),
     ) -> StoredReview:
-        """Review a new draft, or a new version when the user asked to revise one."""
+        """Review a new draft, or a new version when the user asked to revise one.
+
+        The platform defaults to the one being revised, then the user's main one.
+        """
         text = self.check(text)
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
@@ -131,8 +137,14 @@ class ReviewService:
                 user.dialogue_data = None
             if parent is not None:
                 previous = await uow.drafts.latest_review(parent.id)
-            chosen = platform or (previous.platform if previous else DEFAULT_PLATFORM)
-            review = self._run(text, chosen, reply_language, topics)
+            profile = await uow.profiles.get(user_id)
+            chosen = (
+                platform
+                or (previous.platform if previous else None)
+                or (profile.main_platform if profile else None)
+                or DEFAULT_PLATFORM
+            )
+            review = self._run(text, chosen, reply_language, profile.topics if profile else ())
             draft = Draft(
                 user_id=user_id,
                 chat_id=chat_id,
@@ -140,7 +152,7 @@ class ReviewService:
                 version=parent.version + 1 if parent else 1,
                 text=text,
                 language=review.language,
-                created_at=utcnow(),
+                created_at=self._clock(),
             )
             uow.drafts.add(draft)
             row = await self._store(uow, draft, review, user_id)
@@ -161,7 +173,6 @@ class ReviewService:
         *,
         reply_language: str,
         platform: str | None = None,
-        topics: Sequence[str] = (),
     ) -> StoredReview | None:
         """A review of the user's, for another platform if asked; None if not theirs."""
         if platform is not None and platform not in PLATFORMS:
@@ -172,7 +183,10 @@ class ReviewService:
                 return None
             draft = row.draft
             chosen = platform or row.platform
-            review = self._run(draft.text, chosen, reply_language, topics)
+            profile = await uow.profiles.get(user_id)
+            review = self._run(
+                draft.text, chosen, reply_language, profile.topics if profile else ()
+            )
             previous = None
             if draft.parent_id is not None:
                 previous = await uow.drafts.latest_review(draft.parent_id, chosen)
@@ -199,24 +213,3 @@ class ReviewService:
             user.dialogue_data = {"draft_id": row.draft_id}
             await uow.commit()
             return True
-
-    async def record_post(self, review_id: int, user_id: int) -> tuple[Post, bool] | None:
-        """Record that the user published this draft, once: (post, newly recorded) or None."""
-        async with self._uow() as uow:
-            row = await uow.drafts.get_review(review_id)
-            if row is None or row.user_id != user_id:
-                return None
-            existing = await uow.drafts.post_for_review(review_id)
-            if existing is not None:
-                return existing, False
-            post = Post(
-                user_id=user_id,
-                draft_id=row.draft_id,
-                review_id=row.id,
-                platform=row.platform,
-                score=row.score,
-                posted_at=utcnow(),
-            )
-            uow.drafts.add_post(post)
-            await uow.commit()
-            return post, True

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     admin_chat_id: int | None = None
     # Polling: how long one getUpdates call waits on Telegram's side.
     polling_timeout: int = Field(default=10, ge=0, le=50)
+    # How often the scheduler looks for due work (results questions, nudges); 0 turns it off.
+    scheduler_tick_seconds: float = Field(default=20, ge=0, le=3600)
 
     @field_validator("bot_token", "admin_chat_id", mode="before")
     @classmethod

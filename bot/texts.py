@@ -37,6 +37,12 @@ class CommandTexts(_Section):
     help: str
     language: str
     review: str
+    profile: str
+    settings: str
+    posted: str
+    stats: str
+    history: str
+    privacy: str
 
 
 class StartTexts(_Section):
@@ -88,8 +94,6 @@ class ReviewTexts(_Section):
     rejected_empty: str
     rejected_too_long: str
     revise_prompt: str
-    posted: str
-    posted_already: str
     not_yours: str
 
 
@@ -135,6 +139,163 @@ class LanguageNameTexts(_Section):
     en: str
 
 
+class OnboardingTexts(_Section):
+    """The first conversation that fills the profile."""
+
+    intro: str
+    resume: str
+    done: str
+
+
+class ProfileTexts(_Section):
+    """Profile questions, their errors, /profile and /settings."""
+
+    ask_language: str
+    ask_role: str
+    ask_topics: str
+    ask_audience: str
+    ask_platforms: str
+    ask_main_platform: str
+    ask_goal: str
+    ask_timezone: str
+    ask_nudge_days: str
+    ask_nudge_time: str
+    invalid_empty: str
+    invalid_role_too_long: str
+    invalid_topics_too_many: str
+    invalid_goal_not_number: str
+    invalid_goal_out_of_range: str
+    invalid_time_invalid: str
+    invalid_zone_unknown: str
+    invalid_use_buttons: str
+    invalid_stale: str
+    nothing_to_skip: str
+    button_done: str
+    button_skip: str
+    title: str
+    line: str
+    not_set: str
+    goal_value: str
+    nudges_value: str
+    main_value: str
+    field_language: str
+    field_role: str
+    field_topics: str
+    field_audience: str
+    field_platforms: str
+    field_main_platform: str
+    field_goal: str
+    field_timezone: str
+    field_nudge_days: str
+    field_nudge_time: str
+    settings_prompt: str
+    settings_saved: str
+
+
+class AudienceTexts(_Section):
+    """Names of the audiences a user can speak to."""
+
+    clients: str
+    colleagues: str
+    recruiters: str
+    companies: str
+    public_admin: str
+    other: str
+
+
+class WeekdayTexts(_Section):
+    """Short weekday names, Monday first."""
+
+    mon: str
+    tue: str
+    wed: str
+    thu: str
+    fri: str
+    sat: str
+    sun: str
+
+
+class PostTexts(_Section):
+    """Recording a published post and its link."""
+
+    recorded: str
+    recorded_with_score: str
+    already: str
+    ask_platform: str
+    link_saved: str
+    link_skipped: str
+
+
+class ResultsTexts(_Section):
+    """The question, two days later, about how a post went."""
+
+    ask_reactions: str
+    ask_comments: str
+    ask_contacts: str
+    ask_opportunity: str
+    button_yes: str
+    button_no: str
+    button_skip: str
+    thanks: str
+    skipped: str
+    invalid_not_number: str
+    invalid_too_big: str
+    invalid_not_yes_no: str
+    not_yours: str
+    date_format: str
+
+
+class StatsTexts(_Section):
+    """/stats and its chart."""
+
+    title: str
+    week_met: str
+    week_short: str
+    streak: str
+    streak_none: str
+    trend_up: str
+    trend_down: str
+    trend_none: str
+    failing_title: str
+    failing_item: str
+    failing_none: str
+    platforms_title: str
+    platform_line: str
+    platforms_none: str
+    chart_title: str
+    chart_posts: str
+    chart_score: str
+    chart_goal: str
+    caption: str
+
+
+class HistoryTexts(_Section):
+    """/history: the drafts, paged."""
+
+    title: str
+    entry: str
+    entry_posted: str
+    no_score: str
+    empty: str
+    button_open: str
+    button_newer: str
+    button_older: str
+    not_found: str
+    date_format: str
+
+
+class PrivacyTexts(_Section):
+    """/privacy, /export and /delete."""
+
+    body: str
+    export_caption: str
+    delete_confirm: str
+    button_confirm: str
+    button_cancel: str
+    deleted: str
+    cancelled: str
+
+
 class FallbackTexts(_Section):
     """Replies to messages the bot does not handle."""
 
@@ -175,6 +336,15 @@ class TextCatalog(_Section):
     statuses: StatusTexts
     platforms: PlatformTexts
     languages: LanguageNameTexts
+    onboarding: OnboardingTexts
+    profile: ProfileTexts
+    audiences: AudienceTexts
+    weekdays: WeekdayTexts
+    posts: PostTexts
+    results: ResultsTexts
+    stats: StatsTexts
+    history: HistoryTexts
+    privacy: PrivacyTexts
     fallback: FallbackTexts
     errors: ErrorTexts
     cli: CliTexts

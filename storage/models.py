@@ -112,6 +112,7 @@ class DraftReview(Base):
     """The checklist's verdict on a draft for one platform."""
 
     __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_user_created", "user_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
@@ -156,9 +157,61 @@ class Post(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
-    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"))
-    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", ondelete="SET NULL"))
+    draft_id: Mapped[int | None] = mapped_column(
+        ForeignKey("drafts.id", ondelete="SET NULL"), index=True
+    )
+    review_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reviews.id", ondelete="SET NULL"), index=True
+    )
     platform: Mapped[str] = mapped_column(String(16))
     score: Mapped[int | None] = mapped_column(Integer)
     link: Mapped[str | None] = mapped_column(String(2048))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When to ask how it went (48 h later, moved out of the user's quiet hours).
+    results_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    results_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    result: Mapped[PostResult | None] = relationship(
+        back_populates="post", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class PostResult(Base):
+    """How a post went, as the user told us."""
+
+    __tablename__ = "post_results"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    reactions: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    contacts: Mapped[int | None] = mapped_column(Integer)
+    opportunity: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="result")
+
+
+class Profile(Base):
+    """Who the user is and what they want from us (filled in by onboarding and /settings)."""
+
+    __tablename__ = "profiles"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str | None] = mapped_column(String(200))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    platforms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    main_platform: Mapped[str | None] = mapped_column(String(16))
+    weekly_goal: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    nudge_days: Mapped[list[int]] = mapped_column(JSON, default=list)
+    nudge_time: Mapped[str | None] = mapped_column(String(5))
+    onboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Draft, DraftReview, Post, User
+from storage.models import Draft, DraftReview, Post, Profile, User
 
 
 class UserRepository:
@@ -74,3 +74,18 @@ class DraftRepository:
         """The post already recorded from a review, if any."""
         statement = select(Post).where(Post.review_id == review_id).limit(1)
         return (await self._session.execute(statement)).scalar_one_or_none()
+
+
+class ProfileRepository:
+    """Profiles by user id."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, user_id: int) -> Profile | None:
+        """The user's profile, if they have one."""
+        return await self._session.get(Profile, user_id)
+
+    def add(self, profile: Profile) -> None:
+        """Stage a new profile."""
+        self._session.add(profile)

@@ -7,7 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import DraftRepository, UserRepository
+from storage.repositories import DraftRepository, ProfileRepository, UserRepository
 
 
 class UnitOfWork:
@@ -15,6 +15,7 @@ class UnitOfWork:
 
     users: UserRepository
     drafts: DraftRepository
+    profiles: ProfileRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -23,6 +24,7 @@ class UnitOfWork:
         self.session = self._session_factory()
         self.users = UserRepository(self.session)
         self.drafts = DraftRepository(self.session)
+        self.profiles = ProfileRepository(self.session)
         return self
 
     async def __aexit__(
@@ -34,6 +36,12 @@ class UnitOfWork:
         # Closing ends the transaction, rolling back anything uncommitted, and keeps
         # loaded objects readable (a rollback would expire them).
         await self.session.close()
+
+    @property
+    def skip_locked(self) -> bool:
+        """Whether row claims can use FOR UPDATE SKIP LOCKED (PostgreSQL, not SQLite)."""
+        bind = self.session.bind
+        return bind is not None and bind.dialect.name == "postgresql"
 
     async def commit(self) -> None:
         """Make the work so far durable."""

@@ -14,7 +14,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import accounts, errors, fallback, language, review, start
+from bot.handlers import (
+    accounts,
+    dialogue,
+    errors,
+    fallback,
+    history,
+    language,
+    posts,
+    privacy,
+    profile,
+    review,
+    start,
+    stats,
+)
 
 # Group -1 runs before everything else for every update: it loads the sender's
 # account so that later handlers answer in the right language.
@@ -31,18 +44,42 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("help", start.show_help),
         CommandHandler("language", language.choose_language),
         CommandHandler("review", review.review_command),
+        CommandHandler("profile", profile.show_profile, filters.ChatType.PRIVATE),
+        CommandHandler("settings", profile.show_settings, filters.ChatType.PRIVATE),
+        CommandHandler("skip", dialogue.skip, filters.ChatType.PRIVATE),
+        CommandHandler("posted", posts.posted_command, filters.ChatType.PRIVATE),
+        CommandHandler("stats", stats.show_stats, filters.ChatType.PRIVATE),
+        CommandHandler("history", history.show_history, filters.ChatType.PRIVATE),
+        CommandHandler("privacy", privacy.show_privacy, filters.ChatType.PRIVATE),
+        CommandHandler("export", privacy.export_data, filters.ChatType.PRIVATE),
+        CommandHandler("delete", privacy.ask_delete, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(history.turn_page, pattern=history.PAGE_PATTERN),
+        CallbackQueryHandler(history.open_draft, pattern=history.OPEN_PATTERN),
+        CallbackQueryHandler(privacy.confirm_delete, pattern=privacy.DELETE_PATTERN),
+        CallbackQueryHandler(profile.choose, pattern=profile.SET_PATTERN),
+        CallbackQueryHandler(profile.toggle, pattern=profile.TOGGLE_PATTERN),
+        CallbackQueryHandler(profile.finish_choices, pattern=profile.DONE_PATTERN),
+        CallbackQueryHandler(profile.skip_button, pattern=profile.SKIP_PATTERN),
+        CallbackQueryHandler(profile.edit_field, pattern=profile.EDIT_PATTERN),
         CallbackQueryHandler(language.set_language, pattern=language.CALLBACK_PATTERN),
         CallbackQueryHandler(review.recheck_platform, pattern=review.PLATFORM_PATTERN),
         CallbackQueryHandler(review.toggle_details, pattern=review.DETAILS_PATTERN),
         CallbackQueryHandler(review.start_revision, pattern=review.REVISE_PATTERN),
-        CallbackQueryHandler(review.record_post, pattern=review.POSTED_PATTERN),
-        # After every command: in a private chat, plain text is a draft.
+        CallbackQueryHandler(posts.record_from_review, pattern=posts.FROM_REVIEW_PATTERN),
+        CallbackQueryHandler(posts.posted_platform, pattern=posts.PLATFORM_PATTERN),
+        CallbackQueryHandler(posts.answer_result_button, pattern=posts.RESULT_PATTERN),
+        # After every command: in a private chat, plain text answers the open
+        # question, or else it is a draft.
         MessageHandler(
             filters.UpdateType.MESSAGE
             & filters.ChatType.PRIVATE
             & filters.TEXT
             & ~filters.COMMAND,
-            review.review_text,
+            dialogue.route_text,
+        ),
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.LOCATION,
+            dialogue.route_location,
         ),
         MessageHandler(
             filters.UpdateType.MESSAGE

@@ -14,7 +14,6 @@ _ID = r"(\d{1,12})"
 PLATFORM_PATTERN = rf"^review\.platform:{_ID}:(linkedin|x|instagram|facebook|threads)$"
 DETAILS_PATTERN = rf"^review\.details:{_ID}:([01])$"
 REVISE_PATTERN = rf"^review\.revise:{_ID}$"
-POSTED_PATTERN = rf"^review\.posted:{_ID}$"
 
 
 def command_argument(message: Message) -> str:
@@ -125,28 +124,4 @@ async def start_revision(update: Update, context: CoachContext) -> None:
     if query.message is not None:
         await context.bot.send_message(
             query.message.chat.id, context.render("review.revise_prompt")
-        )
-
-
-async def record_post(update: Update, context: CoachContext) -> None:
-    """The user published this draft: record the post once."""
-    query = require_callback(update)
-    review_id = int(context.match.group(1)) if context.match else 0
-    recorded = await context.services.reviews.record_post(review_id, query.from_user.id)
-    if recorded is None:
-        await query.answer(context.render("review.not_yours"), show_alert=True)
-        return
-    post, created = recorded
-    if not created:
-        await query.answer(context.render("review.posted_already"), show_alert=True)
-        return
-    await query.answer()
-    if query.message is not None:
-        await context.bot.send_message(
-            query.message.chat.id,
-            context.render(
-                "review.posted",
-                platform=context.texts.raw(context.lang, f"platforms.{post.platform}"),
-                score=post.score if post.score is not None else "-",
-            ),
         )

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.context import CoachContext
+from bot.handlers import profile
 from bot.replies import reply_in_parts, require_message, require_user
 
 
 async def start(update: Update, context: CoachContext) -> None:
-    """Greet the user in their language, warmly the first time."""
+    """Greet the user; start the onboarding the first time, resume it if unfinished."""
     message = require_message(update)
     user = require_user(update)
     is_new = context.account is None or context.account.is_new
     text_id = "start.welcome" if is_new else "start.welcome_back"
     await reply_in_parts(message, context.render(text_id, name=user.first_name))
+    if message.chat.type != ChatType.PRIVATE:
+        return
+    profiles = context.services.profiles
+    step = await profiles.step(user.id)
+    if step is not None and step.mode == "onboarding":
+        await profile.resume_onboarding(context, message.chat_id, step, user.id)
+    elif not (await profiles.view(user.id)).onboarded and step is None and is_new:
+        await profile.begin_onboarding(context, message.chat_id, user.id)
 
 
 async def show_help(update: Update, context: CoachContext) -> None:

@@ -27,7 +27,12 @@ def test_start_help_and_language_over_http(
 
     mark = telegram.mark()
     telegram.push_update(command(anna, "/start"))
-    assert "Ciao <b>Anna</b>" in _reply_to(fake_api, 501, mark)
+    # The welcome, then the onboarding's introduction and first question.
+    welcome, _, question = telegram.wait_for(
+        "sendMessage", timeout=REPLY_TIMEOUT, since=mark, count=3
+    )
+    assert "Ciao <b>Anna</b>" in (welcome.text or "")
+    assert "lingua" in (question.text or "")
 
     mark = telegram.mark()
     telegram.push_update(command(anna, "/help"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Update
 
 from bot.app import CoachApplication, build_application
+from bot.context import CoachContext
+from bot.jobs import send_due_work
 from bot.settings import Settings
 from bot.texts import Texts
 from storage.database import create_session_factory
@@ -21,6 +24,20 @@ from tests.fakebot.core import ApiCall
 JsonDict = dict[str, Any]
 
 
+class FakeClock:
+    """A clock the test moves by hand: time never passes by itself."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move time forward."""
+        self.now += delta
+
+
 @dataclass
 class Bot:
     """The bot under test, with the fake Telegram it talks to."""
@@ -28,6 +45,13 @@ class Bot:
     application: CoachApplication
     telegram: FakeTelegram
     sessions: async_sessionmaker[AsyncSession]
+    clock: FakeClock
+
+    async def tick(self) -> list[SentMessage]:
+        """Run the scheduler's tick once, now; return the messages it sent."""
+        before = len(self.telegram.sent_messages())
+        await send_due_work(CoachContext(self.application))
+        return self.telegram.sent_messages()[before:]
 
     async def send(self, update: JsonDict) -> list[ApiCall]:
         """Deliver an update as Telegram would; return the Bot API calls it caused."""
@@ -54,6 +78,8 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "telegram_base_url": "http://127.0.0.1:9/bot",
         "telegram_base_file_url": "http://127.0.0.1:9/file/bot",
+        # Tests run the tick themselves, with a clock they control.
+        "scheduler_tick_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -68,17 +94,19 @@ def telegram() -> FakeTelegram:
 @pytest.fixture
 async def bot(database_url: str, telegram: FakeTelegram, texts: Texts) -> AsyncIterator[Bot]:
     """A started Application on a migrated database."""
+    clock = FakeClock()
     application = build_application(
         settings_for(database_url),
         texts=texts,
         request=RecordingRequest(telegram),
         get_updates_request=RecordingRequest(telegram),
+        clock=clock,
     )
     engine: AsyncEngine = application.bot_data["engine"]
     await upgrade_engine(engine)
     await application.initialize()
     try:
-        yield Bot(application, telegram, create_session_factory(engine))
+        yield Bot(application, telegram, create_session_factory(engine), clock)
     finally:
         await application.shutdown()
         await engine.dispose()

@@ -1,0 +1,350 @@
+"""Onboarding, /profile, /settings and /skip: the profile dialogue, one question at a time."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.coach import PLATFORMS
+from bot.context import CoachContext
+from bot.profiles import (
+    AUDIENCES,
+    GOAL_CHOICES,
+    MAX_GOAL,
+    MAX_ROLE_CHARS,
+    MAX_TOPIC_CHARS,
+    MAX_TOPICS,
+    MULTI_STEPS,
+    STEPS,
+    TIME_CHOICES,
+    WEEKDAYS,
+    InvalidAnswerError,
+    ProfileView,
+    Step,
+)
+from bot.replies import close_keyboard, require_callback, require_message, require_user
+from bot.settings import LANGUAGES
+from bot.texts import Texts
+from bot.timezones import COMMON_ZONES, zone_label
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_STEP_NAMES = "|".join(STEPS)
+SET_PATTERN = r"^profile\.set:(language|main_platform|goal|timezone|nudge_time):([\w/+:\-]{1,40})$"
+TOGGLE_PATTERN = r"^profile\.toggle:(audience|platforms|nudge_days):(\w{1,20})$"
+DONE_PATTERN = r"^profile\.done:(audience|platforms|nudge_days)$"
+SKIP_PATTERN = r"^profile\.skip$"
+EDIT_PATTERN = rf"^settings\.edit:({_STEP_NAMES})$"
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _choices(texts: Texts, lang: str, step: str, view: ProfileView) -> list[tuple[str, str]]:
+    """(label, value) of the buttons a question offers."""
+    if step == "language":
+        return [(texts.raw(lang, f"language.button_{code}"), code) for code in LANGUAGES]
+    if step == "audience":
+        return [(texts.raw(lang, f"audiences.{a}"), a) for a in AUDIENCES]
+    if step == "platforms":
+        return [(texts.raw(lang, f"platforms.{p}"), p) for p in PLATFORMS]
+    if step == "main_platform":
+        offered = view.platforms or PLATFORMS
+        return [(texts.raw(lang, f"platforms.{p}"), p) for p in offered]
+    if step == "goal":
+        return [(str(goal), str(goal)) for goal in GOAL_CHOICES]
+    if step == "timezone":
+        return [(zone.split("/")[-1].replace("_", " "), zone) for zone in COMMON_ZONES]
+    if step == "nudge_days":
+        return [(texts.raw(lang, f"weekdays.{WEEKDAY_KEYS[d]}"), str(d)) for d in WEEKDAYS]
+    if step == "nudge_time":
+        return [(value, value) for value in TIME_CHOICES]
+    return []
+
+
+def _selected(step: str, view: ProfileView) -> set[str]:
+    if step == "audience":
+        return set(view.audience)
+    if step == "platforms":
+        return set(view.platforms)
+    if step == "nudge_days":
+        return {str(day) for day in view.nudge_days}
+    return set()
+
+
+def question_keyboard(
+    texts: Texts, lang: str, step: str, view: ProfileView
+) -> InlineKeyboardMarkup:
+    """The buttons under a profile question."""
+    choices = _choices(texts, lang, step, view)
+    rows: list[list[InlineKeyboardButton]]
+    if step in MULTI_STEPS:
+        chosen = _selected(step, view)
+        buttons = [
+            _button(f"✅ {label}" if value in chosen else label, f"profile.toggle:{step}:{value}")
+            for label, value in choices
+        ]
+        rows = _rows(buttons, 4 if step == "nudge_days" else 2)
+        rows.append([_button(texts.raw(lang, "profile.button_done"), f"profile.done:{step}")])
+    else:
+        buttons = [_button(label, f"profile.set:{step}:{value}") for label, value in choices]
+        rows = _rows(buttons, 4 if step in ("goal", "nudge_time") else 2)
+    rows.append([_button(texts.raw(lang, "profile.button_skip"), "profile.skip")])
+    return InlineKeyboardMarkup(rows)
+
+
+def _question(texts: Texts, lang: str, step: str) -> str:
+    return texts.render(lang, f"profile.ask_{step}", max=MAX_GOAL)
+
+
+async def ask(context: CoachContext, chat_id: int, step: Step, view: ProfileView) -> None:
+    """Send the question of a step with its buttons."""
+    lang = context.texts.language_of(view.language, context.lang)
+    await context.bot.send_message(
+        chat_id,
+        _question(context.texts, lang, step.name),
+        reply_markup=question_keyboard(context.texts, lang, step.name, view),
+    )
+
+
+def render_profile(texts: Texts, lang: str, view: ProfileView) -> str:
+    """/profile: every field, in the user's language."""
+    unset = texts.raw(lang, "profile.not_set")
+
+    def names(prefix: str, values: tuple[str, ...]) -> str:
+        return ", ".join(texts.raw(lang, f"{prefix}.{v}") for v in values) or unset
+
+    days = ", ".join(texts.raw(lang, f"weekdays.{WEEKDAY_KEYS[d]}") for d in view.nudge_days)
+    platforms = names("platforms", view.platforms)
+    if view.main_platform and len(view.platforms) > 1:
+        platforms = texts.plain(
+            lang,
+            "profile.main_value",
+            platforms=platforms,
+            main=texts.raw(lang, f"platforms.{view.main_platform}"),
+        )
+    values = {
+        "language": texts.raw(lang, f"language.button_{view.language}")
+        if view.language
+        else unset,
+        "role": view.role or unset,
+        "topics": ", ".join(view.topics) or unset,
+        "audience": names("audiences", view.audience),
+        "platforms": platforms,
+        "goal": texts.plain(lang, "profile.goal_value", goal=view.weekly_goal)
+        if view.weekly_goal
+        else unset,
+        "timezone": zone_label(view.timezone) if view.timezone else unset,
+        "nudge_days": texts.plain(
+            lang, "profile.nudges_value", days=days, time=view.nudge_time or unset
+        )
+        if days
+        else unset,
+    }
+    lines = [texts.render(lang, "profile.title")]
+    for field, value in values.items():
+        lines.append(
+            texts.render(
+                lang, "profile.line", field=texts.raw(lang, f"profile.field_{field}"), value=value
+            )
+        )
+    return "\n".join(lines)
+
+
+def settings_keyboard(texts: Texts, lang: str) -> InlineKeyboardMarkup:
+    """One button per profile field."""
+    buttons = [
+        _button(texts.raw(lang, f"profile.field_{step}"), f"settings.edit:{step}")
+        for step in STEPS
+    ]
+    return InlineKeyboardMarkup(_rows(buttons, 2))
+
+
+async def _after_answer(
+    context: CoachContext, chat_id: int, view: ProfileView, following: Step | None, mode: str
+) -> None:
+    """Ask the next question, or close the dialogue."""
+    lang = context.texts.language_of(view.language, context.lang)
+    if following is not None:
+        await ask(context, chat_id, following, view)
+    elif mode == "onboarding":
+        await context.bot.send_message(chat_id, context.texts.render(lang, "onboarding.done"))
+    else:
+        await context.bot.send_message(
+            chat_id,
+            context.texts.render(lang, "profile.settings_saved")
+            + "\n\n"
+            + render_profile(context.texts, lang, view),
+        )
+
+
+async def _invalid(message: Message, context: CoachContext, reason: str) -> None:
+    await message.reply_text(
+        context.render(
+            f"profile.invalid_{reason}",
+            limit=MAX_ROLE_CHARS,
+            max=MAX_GOAL if "goal" in reason else MAX_TOPICS,
+            chars=MAX_TOPIC_CHARS,
+        )
+    )
+
+
+async def begin_onboarding(context: CoachContext, chat_id: int, user_id: int) -> None:
+    """Start the onboarding questions."""
+    step = await context.services.profiles.begin(user_id, "onboarding")
+    await context.bot.send_message(chat_id, context.render("onboarding.intro"))
+    await ask(context, chat_id, step, await context.services.profiles.view(user_id))
+
+
+async def resume_onboarding(context: CoachContext, chat_id: int, step: Step, user_id: int) -> None:
+    """Ask again the question the user stopped at."""
+    await context.bot.send_message(chat_id, context.render("onboarding.resume"))
+    await ask(context, chat_id, step, await context.services.profiles.view(user_id))
+
+
+async def answer_text(update: Update, context: CoachContext) -> None:
+    """A typed answer to the current profile question."""
+    message = require_message(update)
+    user = require_user(update)
+    profiles = context.services.profiles
+    step = await profiles.step(user.id)
+    try:
+        view, following = await profiles.answer_text(user.id, message.text or "")
+    except InvalidAnswerError as invalid:
+        await _invalid(message, context, invalid.reason)
+        if step is not None:
+            await ask(context, message.chat_id, step, await profiles.view(user.id))
+        return
+    await _after_answer(context, message.chat_id, view, following, step.mode if step else "")
+
+
+async def answer_location(update: Update, context: CoachContext) -> None:
+    """A shared location answers the time zone question."""
+    message = require_message(update)
+    user = require_user(update)
+    location = message.location
+    profiles = context.services.profiles
+    step = await profiles.step(user.id)
+    if location is None or step is None:
+        return
+    try:
+        view, following = await profiles.answer_location(
+            user.id, location.latitude, location.longitude
+        )
+    except InvalidAnswerError as invalid:
+        await _invalid(message, context, invalid.reason)
+        await ask(context, message.chat_id, step, await profiles.view(user.id))
+        return
+    await _after_answer(context, message.chat_id, view, following, step.mode)
+
+
+async def choose(update: Update, context: CoachContext) -> None:
+    """A button answer to a single-choice question."""
+    query = require_callback(update)
+    assert context.match is not None
+    step_name, value = context.match.group(1), context.match.group(2)
+    profiles = context.services.profiles
+    step = await profiles.step(query.from_user.id)
+    try:
+        view, following = await profiles.answer_choice(query.from_user.id, step_name, value)
+    except InvalidAnswerError as invalid:
+        await query.answer(context.render(f"profile.invalid_{invalid.reason}"), show_alert=True)
+        return
+    await query.answer()
+    await close_keyboard(query.message)
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    await _after_answer(context, chat_id, view, following, step.mode if step else "")
+
+
+async def toggle(update: Update, context: CoachContext) -> None:
+    """Tick or untick one choice of a multi-choice question, in place."""
+    query = require_callback(update)
+    assert context.match is not None
+    step_name, value = context.match.group(1), context.match.group(2)
+    view = await context.services.profiles.toggle(query.from_user.id, step_name, value)
+    if view is None:
+        await query.answer(context.render("profile.invalid_stale"), show_alert=True)
+        return
+    await query.answer()
+    lang = context.texts.language_of(view.language, context.lang)
+    await query.edit_message_reply_markup(question_keyboard(context.texts, lang, step_name, view))
+
+
+async def finish_choices(update: Update, context: CoachContext) -> None:
+    """ "Done" under a multi-choice question."""
+    query = require_callback(update)
+    assert context.match is not None
+    profiles = context.services.profiles
+    step = await profiles.step(query.from_user.id)
+    result = await profiles.finish_step(query.from_user.id, context.match.group(1))
+    if result is None or step is None:
+        await query.answer(context.render("profile.invalid_stale"), show_alert=True)
+        return
+    await query.answer()
+    await close_keyboard(query.message)
+    view, following = result
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    await _after_answer(context, chat_id, view, following, step.mode)
+
+
+async def _skip(context: CoachContext, user_id: int, chat_id: int) -> bool:
+    profiles = context.services.profiles
+    step = await profiles.step(user_id)
+    result = await profiles.skip(user_id)
+    if result is None or step is None:
+        return False
+    view, following = result
+    await _after_answer(context, chat_id, view, following, step.mode)
+    return True
+
+
+async def skip_button(update: Update, context: CoachContext) -> None:
+    """The "Skip" button under a question."""
+    query = require_callback(update)
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    if not await _skip(context, query.from_user.id, chat_id):
+        await query.answer(context.render("profile.invalid_stale"), show_alert=True)
+        return
+    await query.answer()
+    await close_keyboard(query.message)
+
+
+async def skip_command(update: Update, context: CoachContext) -> None:
+    """/skip: leave the current question unanswered."""
+    message = require_message(update)
+    if not await _skip(context, require_user(update).id, message.chat_id):
+        await message.reply_text(context.render("profile.nothing_to_skip"))
+
+
+async def show_profile(update: Update, context: CoachContext) -> None:
+    """/profile: what postcoach knows about the user."""
+    message = require_message(update)
+    view = await context.services.profiles.view(require_user(update).id)
+    await message.reply_text(render_profile(context.texts, context.lang, view))
+
+
+async def show_settings(update: Update, context: CoachContext) -> None:
+    """/settings: the profile with a button per field to change."""
+    message = require_message(update)
+    view = await context.services.profiles.view(require_user(update).id)
+    await message.reply_text(
+        render_profile(context.texts, context.lang, view)
+        + "\n\n"
+        + context.render("profile.settings_prompt"),
+        reply_markup=settings_keyboard(context.texts, context.lang),
+    )
+
+
+async def edit_field(update: Update, context: CoachContext) -> None:
+    """A /settings button: ask that one question."""
+    query = require_callback(update)
+    assert context.match is not None
+    step = await context.services.profiles.begin(
+        query.from_user.id, "settings", context.match.group(1)
+    )
+    await query.answer()
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    await ask(context, chat_id, step, await context.services.profiles.view(query.from_user.id))

@@ -1,0 +1,21 @@
+"""The scheduler's one short tick: the database says what is due, the tick sends it.
+
+No job per user lives in APScheduler; PTB's JobQueue only runs this tick.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import CoachContext
+from bot.handlers.posts import ask_results
+
+logger = logging.getLogger(__name__)
+
+
+async def send_due_work(context: CoachContext) -> None:
+    """Claim and send everything that is due now."""
+    results = context.services.results
+    while questions := await results.claim_due():
+        for question in questions:
+            await ask_results(context, question)

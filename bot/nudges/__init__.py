@@ -1,0 +1,1 @@
+"""Nudges: the weekly schedule maths (`schedule`), the dispatch tick and nudge composition."""
