@@ -90,7 +90,6 @@ class AccountService:
                 or user.last_name != last_name
                 or user.username != username
                 or user.telegram_language != language_code
-                or not user.is_active
                 or now - user.last_seen_at >= LAST_SEEN_RESOLUTION
             )
             if changed:
@@ -99,8 +98,6 @@ class AccountService:
                 user.username = username
                 user.telegram_language = language_code
                 user.last_seen_at = now
-                # Writing to us again means they can be written to again.
-                user.is_active = True
                 await uow.commit()
             return self._account(user, is_new=False)
 
@@ -113,3 +110,12 @@ class AccountService:
             user.language = language
             await uow.commit()
             return self._account(user, is_new=False)
+
+    async def end_dialogue(self, user_id: int) -> None:
+        """Close whatever question the user was answering."""
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is not None and user.dialogue is not None:
+                user.dialogue = None
+                user.dialogue_data = None
+                await uow.commit()

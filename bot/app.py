@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions
@@ -16,6 +17,8 @@ from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
 from bot.history import HistoryService
 from bot.jobs import send_due_work
+from bot.nudges.service import NudgeService
+from bot.pacing import ChatPacer
 from bot.posts import PostService
 from bot.privacy import PrivacyService
 from bot.processing import PerChatUpdateProcessor
@@ -44,6 +47,8 @@ MENU_COMMANDS = (
     "settings",
     "language",
     "privacy",
+    "pause",
+    "resume",
     "help",
 )
 # Updates handled concurrently across chats (one chat's updates stay in order).
@@ -78,6 +83,8 @@ def build_application(
         stats=StatsService(uow),
         history=HistoryService(uow),
         privacy=PrivacyService(uow),
+        nudges=NudgeService(uow, clock, timedelta(minutes=settings.nudge_grace_minutes)),
+        pacer=ChatPacer(),
         clock=clock,
     )
 
@@ -101,7 +108,7 @@ def build_application(
             )
         )
         .context_types(ContextTypes(context=CoachContext))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)

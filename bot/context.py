@@ -9,6 +9,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.accounts import Account, AccountService
 from bot.history import HistoryService
+from bot.nudges.service import NudgeService
+from bot.pacing import ChatPacer
 from bot.posts import PostService
 from bot.privacy import PrivacyService
 from bot.profiles import ProfileService
@@ -33,6 +35,8 @@ class Services:
     stats: StatsService
     history: HistoryService
     privacy: PrivacyService
+    nudges: NudgeService
+    pacer: ChatPacer
     clock: Clock
 
 

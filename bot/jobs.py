@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 
 from bot.context import CoachContext
+from bot.handlers.nudges import send_due_nudges
 from bot.handlers.posts import ask_results
 
 logger = logging.getLogger(__name__)
 
 
 async def send_due_work(context: CoachContext) -> None:
-    """Claim and send everything that is due now."""
+    """Claim and send everything that is due now: nudges, weekly reviews, results questions."""
+    await send_due_nudges(context)
     results = context.services.results
     while questions := await results.claim_due():
         for question in questions:

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=10, ge=0, le=50)
     # How often the scheduler looks for due work (results questions, nudges); 0 turns it off.
     scheduler_tick_seconds: float = Field(default=20, ge=0, le=3600)
+    # A nudge found late by less than this after downtime is still sent (marked late).
+    nudge_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # Messages per second to Telegram overall (Telegram allows about 30).
+    telegram_max_rate: float = Field(default=30, gt=0, le=1000)
 
     @field_validator("bot_token", "admin_chat_id", mode="before")
     @classmethod

@@ -43,6 +43,8 @@ class CommandTexts(_Section):
     stats: str
     history: str
     privacy: str
+    pause: str
+    resume: str
 
 
 class StartTexts(_Section):
@@ -296,6 +298,52 @@ class PrivacyTexts(_Section):
     cancelled: str
 
 
+class NudgeTexts(_Section):
+    """Reminders: the ideas, their tone, their buttons, /pause, /resume and /quiet."""
+
+    intro_light: str
+    intro_encourage: str
+    intro_steady: str
+    late_note: str
+    idea_show_result: str
+    idea_explain_simply: str
+    idea_opinion_news: str
+    idea_team_member: str
+    idea_ask_audience: str
+    idea_comment_three: str
+    idea_update_profile: str
+    idea_review_results: str
+    topic_fallback: str
+    audience_fallback: str
+    button_write: str
+    button_snooze_1h: str
+    button_snooze_3h: str
+    button_snooze_tomorrow: str
+    button_skip: str
+    button_pause: str
+    write_prompt: str
+    snoozed: str
+    skipped: str
+    paused: str
+    paused_until: str
+    resumed: str
+    nothing_scheduled: str
+    pause_usage: str
+    quiet_usage: str
+    quiet_set: str
+    when_format: str
+    date_format: str
+
+
+class WeeklyTexts(_Section):
+    """The Monday review of the week before."""
+
+    title: str
+    met: str
+    missed: str
+    caption: str
+
+
 class FallbackTexts(_Section):
     """Replies to messages the bot does not handle."""
 
@@ -345,6 +393,8 @@ class TextCatalog(_Section):
     stats: StatsTexts
     history: HistoryTexts
     privacy: PrivacyTexts
+    nudges: NudgeTexts
+    weekly: WeeklyTexts
     fallback: FallbackTexts
     errors: ErrorTexts
     cli: CliTexts

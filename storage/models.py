@@ -215,3 +215,52 @@ class Profile(Base):
     nudge_time: Mapped[str | None] = mapped_column(String(5))
     onboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NudgeSchedule(Base):
+    """A user's repeating reminder (or their Monday review): the rule and what is due next.
+
+    The database, not the scheduler, says what is due: `next_due_at` (and a
+    one-off `snooze_due_at`) are claimed by the dispatch tick.
+    """
+
+    __tablename__ = "nudge_schedules"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)
+    local_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    quiet_start: Mapped[str] = mapped_column(String(5), default="21:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="08:00")
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    snooze_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_idea: Mapped[str | None] = mapped_column(String(32))
+
+
+class NudgeSend(Base):
+    """One occurrence of a schedule, recorded once under (schedule, due instant)."""
+
+    __tablename__ = "nudge_sends"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "due_at"),
+        Index("ix_nudge_sends_status_claimed", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("nudge_schedules.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # claimed -> sent | late | failed; or missed | skipped without a message.
+    status: Mapped[str] = mapped_column(String(12))
+    idea: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -21,6 +22,7 @@ from bot.handlers import (
     fallback,
     history,
     language,
+    nudges,
     posts,
     privacy,
     profile,
@@ -34,11 +36,17 @@ from bot.handlers import (
 ACCOUNT_GROUP = -1
 # Group 0 holds the handlers that answer; the first match wins.
 MAIN_GROUP = 0
+MEMBERSHIP_GROUP = 1
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler to the application, in order."""
     application.add_handler(TypeHandler(Update, accounts.load_account), group=ACCOUNT_GROUP)
+    # Its own group: a block or unblock must be seen whatever else handles the update.
+    application.add_handler(
+        ChatMemberHandler(nudges.track_private_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        group=MEMBERSHIP_GROUP,
+    )
     handlers = [
         CommandHandler("start", start.start),
         CommandHandler("help", start.show_help),
@@ -53,6 +61,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("privacy", privacy.show_privacy, filters.ChatType.PRIVATE),
         CommandHandler("export", privacy.export_data, filters.ChatType.PRIVATE),
         CommandHandler("delete", privacy.ask_delete, filters.ChatType.PRIVATE),
+        CommandHandler("pause", nudges.pause_command, filters.ChatType.PRIVATE),
+        CommandHandler("resume", nudges.resume_command, filters.ChatType.PRIVATE),
+        CommandHandler("quiet", nudges.quiet_command, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(nudges.write_now, pattern=nudges.WRITE_PATTERN),
+        CallbackQueryHandler(nudges.snooze, pattern=nudges.SNOOZE_PATTERN),
+        CallbackQueryHandler(nudges.skip, pattern=nudges.SKIP_PATTERN),
+        CallbackQueryHandler(nudges.pause_button, pattern=nudges.PAUSE_PATTERN),
         CallbackQueryHandler(history.turn_page, pattern=history.PAGE_PATTERN),
         CallbackQueryHandler(history.open_draft, pattern=history.OPEN_PATTERN),
         CallbackQueryHandler(privacy.confirm_delete, pattern=privacy.DELETE_PATTERN),

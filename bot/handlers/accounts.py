@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 
 from bot.accounts import Person
@@ -13,7 +15,7 @@ async def load_account(update: Update, context: CoachContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    context.account = await context.services.accounts.touch(
+    account = await context.services.accounts.touch(
         Person(
             id=user.id,
             first_name=user.first_name,
@@ -22,3 +24,8 @@ async def load_account(update: Update, context: CoachContext) -> None:
             language_code=user.language_code,
         )
     )
+    if not account.is_active and update.my_chat_member is None:
+        # Writing to us again means they can be written to again (schedules restart).
+        await context.services.nudges.set_active(user.id, True)
+        account = replace(account, is_active=True)
+    context.account = account

@@ -141,7 +141,7 @@ async def ask_results(context: CoachContext, question: ResultsQuestion) -> None:
             reply_markup=results_keyboard(texts, lang, question.post_id, METRICS[0]),
         )
     except Forbidden:
-        logger.info("user %s blocked the bot; results question not sent", question.user_id)
+        await context.services.nudges.set_active(question.user_id, False)
 
 
 async def _next_question(

@@ -170,7 +170,10 @@ async def _after_answer(
     lang = context.texts.language_of(view.language, context.lang)
     if following is not None:
         await ask(context, chat_id, following, view)
-    elif mode == "onboarding":
+        return
+    # The profile is settled: reminders follow its days, time and zone.
+    await context.services.nudges.sync_from_profile(chat_id)
+    if mode == "onboarding":
         await context.bot.send_message(chat_id, context.texts.render(lang, "onboarding.done"))
     else:
         await context.bot.send_message(

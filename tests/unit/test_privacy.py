@@ -199,7 +199,8 @@ async def test_export_holds_the_user_profile_drafts_reviews_and_posts(
     assert (post["draft_id"], post["review_id"]) == (export["drafts"][1]["id"], reviews[0]["id"])
     assert post["result"]["reactions"] == 12
     assert post["result"]["opportunity"] is True
-    assert export["tables"] == {}
+    # Tables without a nested place (nudges) are exported generically, here empty.
+    assert all(rows == [] for rows in export["tables"].values())
 
 
 async def test_export_is_json_with_iso_timestamps(engine: AsyncEngine) -> None:
@@ -240,7 +241,8 @@ async def test_export_includes_tables_added_by_later_features(engine: AsyncEngin
 
     export = await service(engine, metadata).export(ANNA)
 
-    assert export["tables"] == {
+    tables = {name: rows for name, rows in export["tables"].items() if rows}
+    assert tables == {
         "challenge_entries": [{"id": 1, "author_id": ANNA, "submitted_at": T0.isoformat()}],
         "challenge_votes": [{"id": 1, "entry_id": 1, "weight": 3}],
     }

@@ -1,0 +1,272 @@
+"""Nudges in chat: composing and sending them, their buttons, /pause, /resume, /quiet,
+and noticing when a user blocks or unblocks the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import datetime, time, timedelta
+
+from telegram import (
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import CoachContext
+from bot.handlers.stats import chart_png, render_stats
+from bot.nudges.schedule import load_zone, parse_local_time
+from bot.nudges.service import WEEKLY, Delivery
+from bot.replies import close_keyboard, require_callback, require_message, require_user
+from bot.texts import Texts
+
+logger = logging.getLogger(__name__)
+
+_ID = r"(\d{1,12})"
+WRITE_PATTERN = rf"^nudge\.write:{_ID}$"
+SNOOZE_PATTERN = rf"^nudge\.snooze:{_ID}:(1h|3h|tomorrow)$"
+SKIP_PATTERN = rf"^nudge\.skip:{_ID}$"
+PAUSE_PATTERN = rf"^nudge\.pause:{_ID}$"
+MAX_PAUSE_DAYS = 366
+
+
+def compose(texts: Texts, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup]:
+    """The nudge's text, personalised, and its buttons."""
+    lang = texts.language_of(delivery.language, delivery.telegram_language)
+    topic = delivery.topics[(delivery.send_id) % len(delivery.topics)] if delivery.topics else None
+    audience = (
+        texts.raw(lang, f"audiences.{delivery.audience[0]}").lower()
+        if delivery.audience
+        else texts.raw(lang, "nudges.audience_fallback")
+    )
+    lines = [texts.render(lang, f"nudges.intro_{delivery.tone}")]
+    lines.append(
+        texts.render(
+            lang,
+            f"nudges.idea_{delivery.idea or 'show_result'}",
+            topic=topic or texts.raw(lang, "nudges.topic_fallback"),
+            audience=audience,
+            platform=texts.raw(lang, f"platforms.{delivery.platform or 'linkedin'}"),
+        )
+    )
+    if delivery.late:
+        lines.append(texts.render(lang, "nudges.late_note"))
+    send_id = delivery.send_id
+
+    def button(text_id: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(texts.raw(lang, f"nudges.{text_id}"), callback_data=data)
+
+    keyboard = InlineKeyboardMarkup(
+        [
+            [button("button_write", f"nudge.write:{send_id}")],
+            [
+                button("button_snooze_1h", f"nudge.snooze:{send_id}:1h"),
+                button("button_snooze_3h", f"nudge.snooze:{send_id}:3h"),
+                button("button_snooze_tomorrow", f"nudge.snooze:{send_id}:tomorrow"),
+            ],
+            [
+                button("button_skip", f"nudge.skip:{send_id}"),
+                button("button_pause", f"nudge.pause:{send_id}"),
+            ],
+        ]
+    )
+    return "\n\n".join(lines), keyboard
+
+
+async def _send_weekly(context: CoachContext, delivery: Delivery) -> None:
+    texts = context.texts
+    lang = texts.language_of(delivery.language, delivery.telegram_language)
+    stats = await context.services.stats.stats(
+        delivery.user_id, now=context.services.clock(), zone=delivery.zone, goal=delivery.goal
+    )
+    last_week = stats.weekly_points[-2].posts if len(stats.weekly_points) > 1 else 0
+    verdict = "weekly.met" if last_week >= delivery.goal else "weekly.missed"
+    text = "\n".join(
+        [
+            texts.render(lang, "weekly.title"),
+            texts.render(lang, verdict, posts=last_week, goal=delivery.goal),
+            "",
+            render_stats(texts, lang, stats),
+        ]
+    )
+    await context.bot.send_message(delivery.user_id, text)
+    png = await asyncio.to_thread(chart_png, texts, lang, stats)
+    await context.bot.send_photo(
+        delivery.user_id,
+        InputFile(png, filename="postcoach-week.png"),
+        caption=texts.render(lang, "weekly.caption"),
+    )
+
+
+async def deliver(context: CoachContext, delivery: Delivery) -> None:
+    """Send one claimed nudge or weekly review and record the outcome."""
+    nudges = context.services.nudges
+    try:
+        async with context.services.pacer.turn(delivery.user_id):
+            if delivery.kind == WEEKLY:
+                await _send_weekly(context, delivery)
+            else:
+                text, keyboard = compose(context.texts, delivery)
+                await context.bot.send_message(delivery.user_id, text, reply_markup=keyboard)
+    except Forbidden:
+        # Blocked: stop writing to them until they come back.
+        await nudges.set_active(delivery.user_id, False)
+        await nudges.confirm(delivery.send_id, delivered=False)
+        return
+    except TelegramError as error:
+        # Left claimed: the lease expires and the next tick tries again, within the grace.
+        logger.warning("nudge %s not sent: %s", delivery.send_id, type(error).__name__)
+        return
+    await nudges.confirm(delivery.send_id, delivered=True)
+
+
+async def send_due_nudges(context: CoachContext) -> int:
+    """Claim what is due and send it; the rate limiter paces the sends. Returns the count."""
+    total = 0
+    while deliveries := await context.services.nudges.claim():
+        await asyncio.gather(*(deliver(context, d) for d in deliveries))
+        total += len(deliveries)
+    return total
+
+
+def _send_id(context: CoachContext) -> int:
+    return int(context.match.group(1)) if context.match else 0
+
+
+async def write_now(update: Update, context: CoachContext) -> None:
+    """ "Write now": the next message is a draft to review."""
+    query = require_callback(update)
+    await context.services.accounts.end_dialogue(query.from_user.id)
+    await query.answer()
+    await close_keyboard(query.message)
+    await context.bot.send_message(query.from_user.id, context.render("nudges.write_prompt"))
+
+
+async def snooze(update: Update, context: CoachContext) -> None:
+    """Remind again in 1 or 3 hours, or tomorrow at the usual time."""
+    query = require_callback(update)
+    option = context.match.group(2) if context.match else ""
+    due = await context.services.nudges.snooze(_send_id(context), query.from_user.id, option)
+    if due is None:
+        await query.answer(context.render("errors.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await close_keyboard(query.message)
+    profile = await context.services.profiles.view(query.from_user.id)
+    when = due.astimezone(load_zone(profile.zone)).strftime(
+        context.texts.raw(context.lang, "nudges.when_format")
+    )
+    await context.bot.send_message(query.from_user.id, context.render("nudges.snoozed", when=when))
+
+
+async def skip(update: Update, context: CoachContext) -> None:
+    """Skip this nudge."""
+    query = require_callback(update)
+    if not await context.services.nudges.skip(_send_id(context), query.from_user.id):
+        await query.answer(context.render("errors.stale_button"), show_alert=True)
+        return
+    await query.answer(context.render("nudges.skipped"))
+    await close_keyboard(query.message)
+
+
+async def pause_button(update: Update, context: CoachContext) -> None:
+    """Pause every nudge until /resume."""
+    query = require_callback(update)
+    await context.services.nudges.pause(query.from_user.id)
+    await query.answer()
+    await close_keyboard(query.message)
+    await context.bot.send_message(query.from_user.id, context.render("nudges.paused"))
+
+
+def parse_pause_date(text: str, zone: str, now: datetime) -> datetime | None:
+    """ "15/12", "15/12/2026" or "2026-12-15": local midnight after that day, as UTC."""
+    text = text.strip()[:20]
+    day = month = year = None
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?", text):
+        day, month = int(match[1]), int(match[2])
+        year = int(match[3]) if match[3] else None
+    if day is None or month is None:
+        return None
+    tz = load_zone(zone)
+    local_now = now.astimezone(tz)
+    if year is not None and year < 100:
+        year += 2000
+    try:
+        target = datetime(year or local_now.year, month, day, tzinfo=tz)
+    except ValueError:
+        return None
+    if year is None and target.date() < local_now.date():
+        target = target.replace(year=local_now.year + 1)
+    until = datetime.combine(target.date() + timedelta(days=1), time(0), tzinfo=tz)
+    if not now < until <= now + timedelta(days=MAX_PAUSE_DAYS):
+        return None
+    return until
+
+
+async def pause_command(update: Update, context: CoachContext) -> None:
+    """/pause, or /pause DATE."""
+    message = require_message(update)
+    user_id = require_user(update).id
+    services = context.services
+    until = None
+    if context.args:
+        profile = await services.profiles.view(user_id)
+        until = parse_pause_date(" ".join(context.args), profile.zone, services.clock())
+        if until is None:
+            await message.reply_text(context.render("nudges.pause_usage"))
+            return
+    if not await services.nudges.pause(user_id, until):
+        await message.reply_text(context.render("nudges.nothing_scheduled"))
+        return
+    if until is None:
+        await message.reply_text(context.render("nudges.paused"))
+        return
+    profile = await services.profiles.view(user_id)
+    last_day = (until - timedelta(seconds=1)).astimezone(load_zone(profile.zone))
+    date = last_day.strftime(context.texts.raw(context.lang, "nudges.date_format"))
+    await message.reply_text(context.render("nudges.paused_until", date=date))
+
+
+async def resume_command(update: Update, context: CoachContext) -> None:
+    """/resume: nudges start again from now."""
+    message = require_message(update)
+    if await context.services.nudges.resume(require_user(update).id):
+        await message.reply_text(context.render("nudges.resumed"))
+    else:
+        await message.reply_text(context.render("nudges.nothing_scheduled"))
+
+
+async def quiet_command(update: Update, context: CoachContext) -> None:
+    """/quiet 21:00-08:00: no nudges in that window."""
+    message = require_message(update)
+    parts = re.split(r"\s*[-–]\s*|\s+", " ".join(context.args or [])[:40].strip())
+    parts = [part for part in parts if part]
+    start = parse_local_time(parts[0]) if len(parts) == 2 else None
+    end = parse_local_time(parts[1]) if len(parts) == 2 else None
+    if start is None or end is None:
+        await message.reply_text(context.render("nudges.quiet_usage"))
+        return
+    if not await context.services.nudges.set_quiet_hours(require_user(update).id, start, end):
+        await message.reply_text(context.render("nudges.nothing_scheduled"))
+        return
+    await message.reply_text(
+        context.render(
+            "nudges.quiet_set", start=start.strftime("%H:%M"), end=end.strftime("%H:%M")
+        )
+    )
+
+
+async def track_private_membership(update: Update, context: CoachContext) -> None:
+    """A user blocked the bot (stop everything) or unblocked it (start again)."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None or change.chat.type != ChatType.PRIVATE:
+        return
+    blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    await context.services.nudges.set_active(change.from_user.id, not blocked)

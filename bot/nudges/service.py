@@ -1,0 +1,432 @@
+"""Nudge schedules as a use case: keep them in line with the profile, claim what is due.
+
+The dispatch follows one policy (architecture.md, "Time and scheduling"): the tick
+claims due schedules in a transaction (FOR UPDATE SKIP LOCKED on PostgreSQL),
+records each occurrence once under the unique key (schedule, due instant), and
+advances the schedule. An occurrence late by less than the grace period is sent
+once and marked late; an older one is recorded as missed. A claim that was never
+confirmed sent (the process died) is taken over after a lease, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.nudges.compose import Tone, choose_idea, choose_tone
+from bot.nudges.schedule import (
+    QuietHours,
+    WeeklyRule,
+    defer_past_quiet,
+    next_occurrence,
+    parse_local_time,
+    week_start,
+)
+from bot.profiles import DEFAULT_GOAL, DEFAULT_ZONE
+from storage.models import NudgeSchedule, NudgeSend, Post, Profile, User, utcnow
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+NUDGE = "nudge"
+WEEKLY = "weekly"
+SNOOZE = "snooze"
+WEEKLY_DAYS = frozenset({0})
+WEEKLY_TIME = "09:00"
+DEFAULT_QUIET = ("21:00", "08:00")
+CLAIM_BATCH = 200
+# Claimed this long after the due instant, a nudge is marked late (a tick is ~20 s).
+LATE_AFTER = timedelta(minutes=2)
+# A claim not confirmed sent within this time belongs to a process that died.
+LEASE = timedelta(minutes=2)
+SNOOZES = {"1h": timedelta(hours=1), "3h": timedelta(hours=3)}
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One nudge (or weekly review) to send now, with what composing it needs."""
+
+    send_id: int
+    user_id: int
+    kind: str
+    due_at: datetime
+    late: bool
+    idea: str | None
+    tone: Tone
+    language: str | None
+    telegram_language: str | None
+    first_name: str
+    topics: tuple[str, ...]
+    audience: tuple[str, ...]
+    platform: str | None
+    goal: int
+    zone: str
+
+
+def _time(text: str | None, default: str) -> time:
+    return parse_local_time(text or default) or parse_local_time(default) or time(9, 0)
+
+
+def _quiet(schedule: NudgeSchedule) -> QuietHours:
+    return QuietHours(_time(schedule.quiet_start, "21:00"), _time(schedule.quiet_end, "08:00"))
+
+
+def next_due(schedule: NudgeSchedule, after: datetime) -> datetime | None:
+    """The schedule's first due instant after `after`, out of its quiet hours."""
+    if not schedule.weekdays:
+        return None
+    rule = WeeklyRule(
+        frozenset(schedule.weekdays), _time(schedule.local_time, "09:00"), schedule.timezone
+    )
+    due = next_occurrence(rule, after)
+    # The weekly review is not a nudge: it goes out at its hour whatever the quiet hours.
+    if schedule.kind == WEEKLY:
+        return due
+    return defer_past_quiet(due, schedule.timezone, _quiet(schedule))
+
+
+def _insert_send(uow: UnitOfWork, values: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: a due instant is recorded once."""
+    dialect = postgresql if uow.skip_locked else sqlite
+    return (
+        dialect.insert(NudgeSend)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["schedule_id", "due_at"])
+        .returning(NudgeSend.id)
+    )
+
+
+class NudgeService:
+    """Schedules, claims and the user's controls (snooze, skip, pause, quiet hours)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock = utcnow,
+        grace: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._grace = grace
+
+    # ---------------------------------------------------------------- schedules
+
+    async def sync_from_profile(self, user_id: int) -> None:
+        """Make the user's schedules match their profile (days, time, zone)."""
+        now = self._clock()
+        async with self._uow() as uow:
+            profile = await uow.profiles.get(user_id)
+            if profile is None:
+                return
+            zone = profile.timezone or DEFAULT_ZONE
+            existing = {
+                s.kind: s
+                for s in (
+                    await uow.session.execute(
+                        select(NudgeSchedule).where(NudgeSchedule.user_id == user_id)
+                    )
+                ).scalars()
+            }
+            wanted = {
+                NUDGE: (sorted(set(profile.nudge_days)), profile.nudge_time or "09:00"),
+                WEEKLY: (sorted(WEEKLY_DAYS), WEEKLY_TIME),
+            }
+            for kind, (days, at) in wanted.items():
+                schedule = existing.get(kind)
+                if schedule is None:
+                    schedule = NudgeSchedule(
+                        user_id=user_id,
+                        kind=kind,
+                        quiet_start=DEFAULT_QUIET[0],
+                        quiet_end=DEFAULT_QUIET[1],
+                        paused=False,
+                    )
+                    uow.session.add(schedule)
+                changed = (schedule.weekdays, schedule.local_time, schedule.timezone) != (
+                    days,
+                    at,
+                    zone,
+                )
+                if changed or schedule.next_due_at is None:
+                    schedule.weekdays = days
+                    schedule.local_time = at
+                    schedule.timezone = zone
+                    schedule.next_due_at = next_due(schedule, now)
+            await uow.commit()
+
+    async def _schedules(self, uow: UnitOfWork, user_id: int) -> list[NudgeSchedule]:
+        statement = select(NudgeSchedule).where(NudgeSchedule.user_id == user_id)
+        return list((await uow.session.execute(statement)).scalars())
+
+    # ---------------------------------------------------------------- claiming
+
+    def _due_schedules(
+        self, now: datetime, limit: int, skip_locked: bool
+    ) -> Select[NudgeSchedule, User]:
+        statement = (
+            select(NudgeSchedule, User)
+            .join(User, User.id == NudgeSchedule.user_id)
+            .where(
+                User.is_active.is_(True),
+                NudgeSchedule.paused.is_(False),
+                or_(NudgeSchedule.paused_until.is_(None), NudgeSchedule.paused_until <= now),
+                or_(
+                    NudgeSchedule.next_due_at <= now,
+                    NudgeSchedule.snooze_due_at <= now,
+                    NudgeSchedule.paused_until <= now,
+                ),
+            )
+            .order_by(func.coalesce(NudgeSchedule.snooze_due_at, NudgeSchedule.next_due_at))
+            .limit(limit)
+        )
+        if skip_locked:
+            statement = statement.with_for_update(skip_locked=True, of=NudgeSchedule)
+        return statement
+
+    async def claim(self, limit: int = CLAIM_BATCH) -> list[Delivery]:
+        """Record and return what is due now (and claims abandoned by a dead process)."""
+        now = self._clock()
+        async with self._uow() as uow:
+            rows = (
+                await uow.session.execute(self._due_schedules(now, limit, uow.skip_locked))
+            ).all()
+            claimed: list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]] = []
+            for schedule, user in rows:
+                if schedule.paused_until is not None:
+                    # The pause is over: occurrences inside it were not missed, just paused.
+                    if (
+                        schedule.next_due_at is not None
+                        and schedule.next_due_at < schedule.paused_until
+                    ):
+                        schedule.next_due_at = next_due(schedule, schedule.paused_until)
+                    schedule.paused_until = None
+                dues: list[tuple[datetime, str]] = []
+                if schedule.snooze_due_at is not None and schedule.snooze_due_at <= now:
+                    dues.append((schedule.snooze_due_at, SNOOZE))
+                    schedule.snooze_due_at = None
+                if schedule.next_due_at is not None and schedule.next_due_at <= now:
+                    dues.append((schedule.next_due_at, schedule.kind))
+                    # Jump to the first occurrence after now: downtime never causes a burst.
+                    schedule.next_due_at = next_due(schedule, max(schedule.next_due_at, now))
+                for due, kind in dues:
+                    missed = now - due > self._grace
+                    idea = None
+                    if kind != WEEKLY and not missed:
+                        idea = (
+                            schedule.last_idea
+                            if kind == SNOOZE and schedule.last_idea
+                            else choose_idea(schedule.last_idea, int(due.timestamp()) // 60)
+                        )
+                    late = not missed and now - due > LATE_AFTER
+                    send_id = (
+                        await uow.session.execute(
+                            _insert_send(
+                                uow,
+                                {
+                                    "schedule_id": schedule.id,
+                                    "user_id": user.id,
+                                    "kind": schedule.kind if kind == SNOOZE else kind,
+                                    "due_at": due,
+                                    "status": "missed" if missed else "claimed",
+                                    "idea": idea,
+                                    "claimed_at": now,
+                                    "late": late,
+                                },
+                            )
+                        )
+                    ).scalar_one_or_none()
+                    if send_id is None or missed:
+                        continue
+                    if idea is not None:
+                        schedule.last_idea = idea
+                    claimed.append((send_id, schedule, user, schedule.kind, due, late, idea))
+            claimed += await self._take_over(uow, now, limit)
+            deliveries = await self._deliveries(uow, claimed, now)
+            await uow.commit()
+        return deliveries
+
+    async def _take_over(
+        self, uow: UnitOfWork, now: datetime, limit: int
+    ) -> list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]]:
+        statement = (
+            select(NudgeSend, NudgeSchedule, User)
+            .join(NudgeSchedule, NudgeSchedule.id == NudgeSend.schedule_id)
+            .join(User, User.id == NudgeSend.user_id)
+            .where(NudgeSend.status == "claimed", NudgeSend.claimed_at < now - LEASE)
+            .limit(limit)
+        )
+        if uow.skip_locked:
+            statement = statement.with_for_update(skip_locked=True, of=NudgeSend)
+        taken = []
+        for send, schedule, user in (await uow.session.execute(statement)).all():
+            if now - send.due_at > self._grace or not user.is_active:
+                send.status = "missed"
+                continue
+            send.claimed_at = now
+            send.late = True
+            taken.append((send.id, schedule, user, send.kind, send.due_at, True, send.idea))
+        return taken
+
+    async def _deliveries(
+        self,
+        uow: UnitOfWork,
+        claimed: Sequence[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]],
+        now: datetime,
+    ) -> list[Delivery]:
+        if not claimed:
+            return []
+        user_ids = {user.id for _, _, user, *_ in claimed}
+        profiles = {
+            p.user_id: p
+            for p in (
+                await uow.session.execute(select(Profile).where(Profile.user_id.in_(user_ids)))
+            ).scalars()
+        }
+        recent: dict[int, list[datetime]] = defaultdict(list)
+        posts = await uow.session.execute(
+            select(Post.user_id, Post.posted_at).where(
+                Post.user_id.in_(user_ids), Post.posted_at >= now - timedelta(days=15)
+            )
+        )
+        for user_id, posted_at in posts.all():
+            recent[user_id].append(posted_at)
+        deliveries = []
+        for send_id, schedule, user, kind, due, late, idea in claimed:
+            profile = profiles.get(user.id)
+            zone = (profile.timezone if profile else None) or schedule.timezone or DEFAULT_ZONE
+            goal = (profile.weekly_goal if profile else None) or DEFAULT_GOAL
+            this_week = week_start(now, zone)
+            last_week = week_start(this_week - timedelta(seconds=1), zone)
+            week_posts = sum(1 for at in recent[user.id] if at >= this_week)
+            last_posts = sum(1 for at in recent[user.id] if last_week <= at < this_week)
+            deliveries.append(
+                Delivery(
+                    send_id=send_id,
+                    user_id=user.id,
+                    kind=kind,
+                    due_at=due,
+                    late=late,
+                    idea=idea,
+                    tone=choose_tone(week_posts, last_posts, goal),
+                    language=user.language,
+                    telegram_language=user.telegram_language,
+                    first_name=user.first_name,
+                    topics=tuple(profile.topics) if profile else (),
+                    audience=tuple(profile.audience) if profile else (),
+                    platform=(profile.main_platform if profile else None),
+                    goal=goal,
+                    zone=zone,
+                )
+            )
+        return deliveries
+
+    async def confirm(self, send_id: int, *, delivered: bool) -> None:
+        """Record the outcome of a send: sent (or late), or failed for good."""
+        async with self._uow() as uow:
+            send = await uow.session.get(NudgeSend, send_id)
+            if send is None or send.status != "claimed":
+                return
+            if delivered:
+                send.status = "late" if send.late else "sent"
+                send.sent_at = self._clock()
+            else:
+                send.status = "failed"
+            await uow.commit()
+
+    # ---------------------------------------------------------------- the user's controls
+
+    async def _own_send(self, uow: UnitOfWork, send_id: int, user_id: int) -> NudgeSend | None:
+        send = await uow.session.get(NudgeSend, send_id)
+        return send if send is not None and send.user_id == user_id else None
+
+    async def snooze(self, send_id: int, user_id: int, option: str) -> datetime | None:
+        """Send this nudge again later (1 h, 3 h, or tomorrow); the weekly rule stays."""
+        now = self._clock()
+        async with self._uow() as uow:
+            send = await self._own_send(uow, send_id, user_id)
+            schedule = await uow.session.get(NudgeSchedule, send.schedule_id) if send else None
+            if send is None or schedule is None:
+                return None
+            if option in SNOOZES:
+                due = now + SNOOZES[option]
+            elif option == "tomorrow":
+                rule = WeeklyRule(
+                    frozenset(range(7)), _time(schedule.local_time, "09:00"), schedule.timezone
+                )
+                due = next_occurrence(rule, now + timedelta(hours=12))
+            else:
+                return None
+            due = defer_past_quiet(due, schedule.timezone, _quiet(schedule))
+            schedule.snooze_due_at = due
+            schedule.last_idea = send.idea or schedule.last_idea
+            send.status = "snoozed"
+            await uow.commit()
+            return due
+
+    async def skip(self, send_id: int, user_id: int) -> bool:
+        """Skip this one nudge."""
+        async with self._uow() as uow:
+            send = await self._own_send(uow, send_id, user_id)
+            if send is None:
+                return False
+            send.status = "skipped"
+            await uow.commit()
+            return True
+
+    async def pause(self, user_id: int, until: datetime | None = None) -> bool:
+        """Stop nudges until a date (or until /resume); False if there are none."""
+        async with self._uow() as uow:
+            schedules = await self._schedules(uow, user_id)
+            for schedule in schedules:
+                if until is None:
+                    schedule.paused = True
+                    schedule.paused_until = None
+                else:
+                    schedule.paused = False
+                    schedule.paused_until = until
+            await uow.commit()
+            return bool(schedules)
+
+    async def resume(self, user_id: int) -> bool:
+        """Start nudges again from now (no catching up on the paused ones)."""
+        now = self._clock()
+        async with self._uow() as uow:
+            schedules = await self._schedules(uow, user_id)
+            for schedule in schedules:
+                schedule.paused = False
+                schedule.paused_until = None
+                schedule.snooze_due_at = None
+                schedule.next_due_at = next_due(schedule, now)
+            await uow.commit()
+            return bool(schedules)
+
+    async def set_quiet_hours(self, user_id: int, start: time, end: time) -> bool:
+        """Change the quiet hours of the user's nudges."""
+        now = self._clock()
+        async with self._uow() as uow:
+            schedules = await self._schedules(uow, user_id)
+            for schedule in schedules:
+                schedule.quiet_start = f"{start.hour:02d}:{start.minute:02d}"
+                schedule.quiet_end = f"{end.hour:02d}:{end.minute:02d}"
+                schedule.next_due_at = next_due(schedule, now)
+            await uow.commit()
+            return bool(schedules)
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """The user blocked (or unblocked) the bot: stop (or restart) everything for them."""
+        now = self._clock()
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None or user.is_active == active:
+                return
+            user.is_active = active
+            if active:
+                for schedule in await self._schedules(uow, user_id):
+                    schedule.next_due_at = next_due(schedule, now)
+            await uow.commit()

@@ -1,0 +1,321 @@
+"""Nudges with a controllable clock: exact local times across DST, quiet hours, snooze,
+pause and resume, crashes and downtime, blocked users, and the Monday review."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.app import build_application
+from bot.context import Services
+from bot.texts import Texts
+from storage.migrate import upgrade_engine
+from storage.models import NudgeSchedule, NudgeSend, Profile, User, utcnow
+from tests.fakebot import (
+    FakeTelegram,
+    RecordingRequest,
+    SentMessage,
+    command,
+    inline_buttons,
+    make_user,
+    my_chat_member,
+    private_chat,
+)
+from tests.flows.conftest import Bot, settings_for
+
+MONDAY_9_ROME = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+
+
+def _services(bot: Bot) -> Services:
+    services: Services = bot.application.bot_data["services"]
+    return services
+
+
+async def _schedule(
+    bot: Bot,
+    user_id: int,
+    *,
+    days: list[int],
+    at: str,
+    zone: str = "Europe/Rome",
+    goal: int = 2,
+    language: str = "it",
+) -> None:
+    async with bot.sessions() as session:
+        session.add(
+            User(id=user_id, first_name="Anna", language=language, telegram_language=language)
+        )
+        await session.flush()
+        session.add(
+            Profile(
+                user_id=user_id,
+                topics=["sismica"],
+                audience=["clients"],
+                platforms=["linkedin"],
+                main_platform="linkedin",
+                weekly_goal=goal,
+                timezone=zone,
+                nudge_days=days,
+                nudge_time=at,
+                updated_at=utcnow(),
+            )
+        )
+        await session.commit()
+    bot.telegram.register_chat(private_chat(make_user(user_id, "Anna")))
+    await _services(bot).nudges.sync_from_profile(user_id)
+
+
+async def _sends(bot: Bot, user_id: int) -> list[NudgeSend]:
+    async with bot.sessions() as session:
+        statement = select(NudgeSend).where(NudgeSend.user_id == user_id).order_by(NudgeSend.id)
+        return list((await session.execute(statement)).scalars())
+
+
+async def _nudge_schedule(bot: Bot, user_id: int) -> NudgeSchedule:
+    async with bot.sessions() as session:
+        return (
+            await session.execute(
+                select(NudgeSchedule).where(
+                    NudgeSchedule.user_id == user_id, NudgeSchedule.kind == "nudge"
+                )
+            )
+        ).scalar_one()
+
+
+def _nudges(messages: list[SentMessage]) -> list[SentMessage]:
+    return [
+        m for m in messages if any(d.startswith("nudge.") for _, d in inline_buttons(m.message))
+    ]
+
+
+async def test_nudge_arrives_at_local_time_once_with_buttons(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(days=1)
+    await _schedule(bot, 901, days=[0, 3], at="09:00")
+    assert (await _nudge_schedule(bot, 901)).next_due_at == MONDAY_9_ROME
+    bot.clock.now = MONDAY_9_ROME - timedelta(seconds=1)
+    assert _nudges(await bot.tick()) == []
+    bot.clock.now = MONDAY_9_ROME + timedelta(seconds=5)
+    [nudge] = _nudges(await bot.tick())
+    assert nudge.chat_id == 901
+    assert "sismica" in (nudge.plain_text or "") or "💡" in (nudge.plain_text or "")
+    data = [d for _, d in inline_buttons(nudge.message)]
+    assert [d.split(":")[0] for d in data] == [
+        "nudge.write",
+        "nudge.snooze",
+        "nudge.snooze",
+        "nudge.snooze",
+        "nudge.skip",
+        "nudge.pause",
+    ]
+    assert _nudges(await bot.tick()) == []
+    [send] = [s for s in await _sends(bot, 901) if s.kind == "nudge"]
+    assert send.status == "sent"
+    assert send.due_at == MONDAY_9_ROME
+    # Thursday 09:00 in Rome is next.
+    assert (await _nudge_schedule(bot, 901)).next_due_at == datetime(
+        2026, 11, 19, 8, 0, tzinfo=UTC
+    )
+
+
+async def test_local_time_kept_across_both_dst_changes_in_rome(bot: Bot) -> None:
+    bot.clock.now = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)  # Friday before spring forward
+    await _schedule(bot, 902, days=[0], at="09:00")
+    assert (await _nudge_schedule(bot, 902)).next_due_at == datetime(
+        2026, 3, 30, 7, 0, tzinfo=UTC
+    )  # 09:00 CEST
+    bot.clock.now = datetime(2026, 10, 23, 12, 0, tzinfo=UTC)  # Friday before fall back
+    await _services(bot).nudges.resume(902)
+    assert (await _nudge_schedule(bot, 902)).next_due_at == datetime(
+        2026, 10, 26, 8, 0, tzinfo=UTC
+    )  # 09:00 CET
+
+
+async def test_local_time_kept_across_both_dst_changes_in_new_york(bot: Bot) -> None:
+    bot.clock.now = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+    await _schedule(bot, 903, days=[6], at="08:30", zone="America/New_York", language="en")
+    assert (await _nudge_schedule(bot, 903)).next_due_at == datetime(
+        2026, 3, 8, 12, 30, tzinfo=UTC
+    )  # EDT, the morning of the change
+    bot.clock.now = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+    await _services(bot).nudges.resume(903)
+    assert (await _nudge_schedule(bot, 903)).next_due_at == datetime(
+        2026, 11, 1, 13, 30, tzinfo=UTC
+    )  # EST
+
+
+async def test_quiet_hours_move_a_late_evening_nudge_to_the_morning(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME
+    await _schedule(bot, 904, days=[1], at="22:30")
+    # Tuesday 22:30 is inside 21:00-08:00: Wednesday 08:00 in Rome.
+    assert (await _nudge_schedule(bot, 904)).next_due_at == datetime(
+        2026, 11, 18, 7, 0, tzinfo=UTC
+    )
+    await bot.replies(command(make_user(904, "Anna"), "/quiet 23:00-07:00"))
+    assert (await _nudge_schedule(bot, 904)).next_due_at == datetime(
+        2026, 11, 17, 21, 30, tzinfo=UTC
+    )
+
+
+async def test_snooze_sends_again_later_and_keeps_the_weekly_rule(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 905, days=[0, 3], at="09:00")
+    bot.clock.now = MONDAY_9_ROME
+    [nudge] = _nudges(await bot.tick())
+    rule_next = (await _nudge_schedule(bot, 905)).next_due_at
+    snooze = next(d for _, d in inline_buttons(nudge.message) if d.endswith(":1h"))
+    calls = await bot.press(make_user(905, "Anna"), nudge.message, snooze)
+    assert any("ricordo" in (c.text or "") for c in calls if c.method == "sendMessage")
+    assert (await _nudge_schedule(bot, 905)).next_due_at == rule_next
+    bot.clock.advance(timedelta(minutes=59))
+    assert _nudges(await bot.tick()) == []
+    bot.clock.advance(timedelta(minutes=1))
+    [again] = _nudges(await bot.tick())
+    assert again.plain_text == nudge.plain_text
+    assert (await _nudge_schedule(bot, 905)).next_due_at == rule_next
+
+
+async def test_pause_and_resume(bot: Bot) -> None:
+    anna = make_user(906, "Anna")
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 906, days=[0, 1, 2, 3, 4], at="09:00")
+    [reply] = await bot.replies(command(anna, "/pause"))
+    assert "/resume" in (reply.plain_text or "")
+    bot.clock.now = MONDAY_9_ROME + timedelta(days=2)
+    assert _nudges(await bot.tick()) == []
+    [reply] = await bot.replies(command(anna, "/resume"))
+    assert "riattivati" in (reply.plain_text or "")
+    # No catching up: the next one is tomorrow at 09:00, not the ones paused.
+    assert (await _nudge_schedule(bot, 906)).next_due_at == datetime(
+        2026, 11, 19, 8, 0, tzinfo=UTC
+    )
+    assert _nudges(await bot.tick()) == []
+
+
+async def test_pause_until_a_date(bot: Bot) -> None:
+    anna = make_user(907, "Anna")
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 907, days=[0, 1, 2, 3, 4, 5, 6], at="09:00")
+    [reply] = await bot.replies(command(anna, "/pause 18/11"))
+    assert "18/11/2026" in (reply.plain_text or "")
+    [bad] = await bot.replies(command(anna, "/pause 31/02"))
+    assert "/pause 15/12" in (bad.plain_text or "")
+    bot.clock.now = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
+    assert _nudges(await bot.tick()) == []
+    bot.clock.now = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+    assert len(_nudges(await bot.tick())) == 1
+
+
+async def test_process_killed_after_claiming_sends_once_after_restart(
+    bot: Bot, database_url: str, telegram: FakeTelegram, texts: Texts
+) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 908, days=[0], at="09:00")
+    bot.clock.now = MONDAY_9_ROME
+    # The first process claims, then dies before sending anything.
+    claimed = await _services(bot).nudges.claim()
+    assert {(c.user_id, c.kind) for c in claimed} == {(908, "nudge"), (908, "weekly")}
+    assert telegram.sent_messages(908) == []
+
+    restarted = build_application(
+        settings_for(database_url),
+        texts=texts,
+        request=RecordingRequest(telegram),
+        get_updates_request=RecordingRequest(telegram),
+        clock=bot.clock,
+    )
+    await upgrade_engine(restarted.bot_data["engine"])
+    await restarted.initialize()
+    try:
+        second = Bot(restarted, telegram, bot.sessions, bot.clock)
+        # Within the lease, the claim still belongs to the dead process.
+        bot.clock.advance(timedelta(seconds=30))
+        assert _nudges(await second.tick()) == []
+        bot.clock.advance(timedelta(minutes=3))
+        [nudge] = _nudges(await second.tick())
+        assert nudge.chat_id == 908
+        assert _nudges(await second.tick()) == []
+    finally:
+        await restarted.shutdown()
+        await restarted.bot_data["engine"].dispose()
+    [send] = [s for s in await _sends(bot, 908) if s.kind == "nudge"]
+    assert send.status == "late"
+
+
+async def test_downtime_sends_late_within_grace_and_records_missed_beyond(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 909, days=[0, 1], at="09:00")
+    bot.clock.now = MONDAY_9_ROME + timedelta(minutes=10)  # down for ten minutes
+    [nudge] = _nudges(await bot.tick())
+    assert "ritardo" in (nudge.plain_text or "")
+    bot.clock.now = MONDAY_9_ROME + timedelta(days=1, hours=2)  # down for two hours
+    assert _nudges(await bot.tick()) == []
+    sends = [s for s in await _sends(bot, 909) if s.kind == "nudge"]
+    assert [(s.status, s.late) for s in sends] == [("late", True), ("missed", False)]
+    # After downtime the schedule jumped ahead: next Monday, no burst.
+    assert (await _nudge_schedule(bot, 909)).next_due_at == MONDAY_9_ROME + timedelta(days=7)
+
+
+async def test_blocked_user_stops_getting_nudges_until_unblocked(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 910, days=[0, 1, 2], at="09:00")
+    bot.telegram.block_user(910)
+    bot.clock.now = MONDAY_9_ROME
+    assert _nudges(await bot.tick()) == []
+    async with bot.sessions() as session:
+        user = await session.get(User, 910)
+    assert user is not None
+    assert user.is_active is False
+    bot.clock.now = MONDAY_9_ROME + timedelta(days=1)
+    assert bot.telegram.calls("sendMessage")[-1].status == 403
+    calls_before = len(bot.telegram.calls("sendMessage"))
+    await bot.tick()
+    assert len(bot.telegram.calls("sendMessage")) == calls_before  # nothing even attempted
+
+    bot.telegram.unblock_user(910)
+    anna = make_user(910, "Anna")
+    await bot.send(my_chat_member(private_chat(anna), anna, "kicked", "member"))
+    bot.clock.now = MONDAY_9_ROME + timedelta(days=2)
+    assert len(_nudges(await bot.tick())) == 1
+
+
+async def test_block_update_stops_nudges(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 911, days=[0], at="09:00")
+    anna = make_user(911, "Anna")
+    await bot.send(my_chat_member(private_chat(anna), anna, "member", "kicked"))
+    bot.clock.now = MONDAY_9_ROME
+    assert _nudges(await bot.tick()) == []
+
+
+async def test_ideas_never_repeat_back_to_back_and_tone_follows_the_goal(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 912, days=[0, 1, 2, 3, 4, 5, 6], at="09:00", goal=1)
+    ideas = []
+    for day in range(9):
+        bot.clock.now = MONDAY_9_ROME + timedelta(days=day)
+        await bot.tick()
+    sends = [s for s in await _sends(bot, 912) if s.kind == "nudge"]
+    ideas = [s.idea for s in sends]
+    assert len(ideas) == 9
+    assert all(a != b for a, b in itertools.pairwise(ideas))
+    texts = [m.plain_text or "" for m in _nudges(bot.telegram.sent_messages(912))]
+    assert "settimana scorsa" in texts[0]  # no post last week: encouraging
+    await bot.replies(command(make_user(912, "Anna"), "/posted linkedin"))
+    bot.clock.now = MONDAY_9_ROME + timedelta(days=9)
+    [nudge] = _nudges(await bot.tick())
+    assert "già raggiunto" in (nudge.plain_text or "")
+
+
+async def test_monday_review_sends_the_week_and_the_chart(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(days=1)
+    await _schedule(bot, 913, days=[], at="09:00")
+    bot.clock.now = MONDAY_9_ROME
+    sent = await bot.tick()
+    texts = [m for m in sent if m.method == "sendMessage"]
+    photos = [m for m in sent if m.method == "sendPhoto"]
+    assert "La tua settimana" in (texts[0].plain_text or "")
+    assert "La settimana scorsa: 0 post su 2" in (texts[0].plain_text or "")
+    assert photos
+    assert (photos[0].content or b"").startswith(b"\x89PNG")
