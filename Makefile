@@ -37,8 +37,10 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
+# Every database test runs on SQLite and on a throwaway PostgreSQL (tests/postgres.py).
+# Two workers: much of the suite waits on processes and sockets, so even 2 cores gain.
 pytest:
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 migrate: install
 	$(BIN)/postcoach migrate

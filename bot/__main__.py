@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -40,12 +41,8 @@ def _checklist() -> Checklist:
 
 
 def run(_: argparse.Namespace) -> int:
-    """Start the bot (long polling)."""
-    from telegram import Update
-
-    from bot.app import build_application
+    """Start the bot: long polling, or a webhook server when WEBHOOK_URL is set."""
     from bot.logs import configure_logging
-    from storage.migrate import upgrade
 
     settings, texts = _load()
     if settings.token is None:
@@ -54,12 +51,58 @@ def run(_: argparse.Namespace) -> int:
         for lang in (settings.default_language, *others):
             print(texts.plain(lang, "cli.no_token") + "\n", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.log_level_number, settings.secrets)
+    configure_logging(settings.log_level_number, settings.secrets, settings.log_format)
+    url, secret = settings.webhook_url, settings.webhook_secret_value
+    if url is not None and secret is not None:  # the settings never have one without the other
+        return _run_webhook(settings, texts, url, secret)
+    return _run_polling(settings, texts)
+
+
+def _run_polling(settings: Settings, texts: Texts) -> int:
+    """Migrate, then long-poll until SIGTERM or SIGINT."""
+    from telegram import Update
+
+    from bot.app import build_application
+    from storage.migrate import upgrade
+
     upgrade(settings.database_url)
     application = build_application(settings, texts=texts, checklist=_checklist())
+    # PTB stops on SIGTERM/SIGINT: polling ends, queued updates, jobs and sends finish.
     application.run_polling(
         allowed_updates=Update.ALL_TYPES, timeout=settings.polling_timeout, close_loop=False
     )
+    return 0
+
+
+def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int:
+    """Listen, migrate, then serve the webhook until SIGTERM or SIGINT."""
+    from bot.webhook import WebhookError, bind, serve
+
+    try:
+        # Bound before the database and the bot, so a port already taken fails at once.
+        sock = bind(settings.webhook_listen, settings.webhook_port)
+    except WebhookError as exc:
+        raise StartupError(f"WEBHOOK_PORT: {exc}") from None
+    from bot.app import build_application, build_webhook_app
+    from storage.migrate import upgrade
+
+    with sock:
+        upgrade(settings.database_url)
+        application = build_application(settings, texts=texts, checklist=_checklist())
+        web_app = build_webhook_app(application, settings)
+        serving = serve(
+            application,
+            web_app,
+            sock,
+            url=url,
+            secret=secret,
+            access_log=settings.log_level == "DEBUG",
+        )
+        try:
+            asyncio.run(serving)
+        except WebhookError as exc:
+            print(f"postcoach: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -91,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run_parser = commands.add_parser("run", help="start the Telegram bot (long polling)")
+    run_parser = commands.add_parser(
+        "run", help="start the Telegram bot (long polling, or a webhook if WEBHOOK_URL is set)"
+    )
     run_parser.set_defaults(handler=run)
 
     review_parser = commands.add_parser(

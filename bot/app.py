@@ -6,17 +6,20 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
+from starlette.applications import Starlette
+from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot import handlers
 from bot.accounts import AccountService
 from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
+from bot.groups.service import GroupService
 from bot.history import HistoryService
 from bot.jobs import send_due_work
+from bot.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
 from bot.nudges.service import NudgeService
 from bot.pacing import ChatPacer
 from bot.posts import PostService
@@ -28,6 +31,7 @@ from bot.reviews import ReviewService
 from bot.settings import LANGUAGES, Settings
 from bot.stats import StatsService
 from bot.texts import Texts, load_texts
+from bot.webhook import UpdateLedger, create_app
 from storage.database import create_engine, create_session_factory
 from storage.models import utcnow
 from storage.uow import unit_of_work_factory
@@ -49,6 +53,16 @@ MENU_COMMANDS = (
     "privacy",
     "pause",
     "resume",
+    "help",
+)
+# The menu in groups: what members and admins can do there.
+GROUP_MENU_COMMANDS = (
+    "review",
+    "leaderboard",
+    "optout",
+    "optin",
+    "groupsettings",
+    "theme",
     "help",
 )
 # Updates handled concurrently across chats (one chat's updates stay in order).
@@ -85,6 +99,7 @@ def build_application(
         privacy=PrivacyService(uow),
         nudges=NudgeService(uow, clock, timedelta(minutes=settings.nudge_grace_minutes)),
         pacer=ChatPacer(),
+        groups=GroupService(uow, clock),
         clock=clock,
     )
 
@@ -108,8 +123,11 @@ def build_application(
             )
         )
         .context_types(ContextTypes(context=CoachContext))
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
-        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        # Both measured: see bot/metrics.py for how update-to-reply latency is taken.
+        .rate_limiter(
+            MeasuredRateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
+        )
+        .concurrent_updates(MeasuredUpdateProcessor(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )
@@ -129,11 +147,30 @@ def build_application(
     return application
 
 
+def build_webhook_app(application: CoachApplication, settings: Settings) -> Starlette:
+    """The webhook server's app (webhook route, /healthz, /metrics) for a built Application."""
+    secret = settings.webhook_secret_value
+    if secret is None:
+        raise ValueError("WEBHOOK_SECRET is required to build the webhook app")
+    engine = application.bot_data["engine"]
+    return create_app(
+        application,
+        path=settings.webhook_path,
+        secret=secret,
+        ledger=UpdateLedger(engine),
+        engine=engine,
+    )
+
+
 async def register_commands(application: CoachApplication, texts: Texts) -> None:
-    """Set the command menu in every language, and the default one for everybody else."""
+    """Set the command menus (private chats and groups) in every language and by default."""
     for lang in (None, *LANGUAGES):
         text_lang = lang or texts.default
-        commands = [
-            BotCommand(name, texts.plain(text_lang, f"commands.{name}")) for name in MENU_COMMANDS
-        ]
-        await application.bot.set_my_commands(commands, language_code=lang)
+        for names, scope in (
+            (MENU_COMMANDS, None),
+            (GROUP_MENU_COMMANDS, BotCommandScopeAllGroupChats()),
+        ):
+            commands = [
+                BotCommand(name, texts.plain(text_lang, f"commands.{name}")) for name in names
+            ]
+            await application.bot.set_my_commands(commands, scope=scope, language_code=lang)

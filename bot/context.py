@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.accounts import Account, AccountService
+from bot.groups.service import GroupService
 from bot.history import HistoryService
 from bot.nudges.service import NudgeService
 from bot.pacing import ChatPacer
@@ -37,6 +38,7 @@ class Services:
     privacy: PrivacyService
     nudges: NudgeService
     pacer: ChatPacer
+    groups: GroupService
     clock: Clock
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from bot.context import CoachContext
+from bot.handlers.groups import send_due_group_posts
 from bot.handlers.nudges import send_due_nudges
 from bot.handlers.posts import ask_results
 
@@ -15,8 +16,10 @@ logger = logging.getLogger(__name__)
 
 
 async def send_due_work(context: CoachContext) -> None:
-    """Claim and send everything that is due now: nudges, weekly reviews, results questions."""
+    """Claim and send everything due now: nudges, weekly reviews, results questions,
+    group challenges and channel tips."""
     await send_due_nudges(context)
+    await send_due_group_posts(context)
     results = context.services.results
     while questions := await results.claim_due():
         for question in questions:

@@ -97,3 +97,14 @@ async def close_keyboard(message: MaybeInaccessibleMessage | None) -> None:
         # Already gone (deleted, or pressed twice): nothing left to close.
         with contextlib.suppress(BadRequest):
             await message.edit_reply_markup(None)
+
+
+async def edit_in_place(
+    query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the pressed message's text and buttons; a double tap changes nothing."""
+    try:
+        await query.edit_message_text(text, reply_markup=reply_markup)
+    except BadRequest as error:
+        if "not modified" not in str(error):
+            raise

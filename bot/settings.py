@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["it", "en"]
 LANGUAGES: tuple[Language, ...] = ("it", "en")
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/postcoach.sqlite3"
+
+# What Telegram accepts as a webhook secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_WEBHOOK_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+# Routes the webhook server answers itself; the webhook path must not hide them.
+RESERVED_PATHS = ("/healthz", "/metrics")
 
 
 class SettingsError(Exception):
@@ -46,10 +53,19 @@ class Settings(BaseSettings):
     nudge_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
     # Messages per second to Telegram overall (Telegram allows about 30).
     telegram_max_rate: float = Field(default=30, gt=0, le=1000)
+    # Webhook mode (instead of polling) when a public URL is set.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    # Every interface by default: in a container the proxy reaches us from outside.
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - on purpose, as said above
+    # 0 picks a free port (logged at start), for tests and benchmarks.
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_path: str = "/telegram"
+    log_format: Literal["text", "json"] = "text"
 
-    @field_validator("bot_token", "admin_chat_id", mode="before")
+    @field_validator("bot_token", "admin_chat_id", "webhook_url", "webhook_secret", mode="before")
     @classmethod
-    def _blank_token_is_missing(cls, value: object) -> object:
+    def _blank_is_missing(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
         return value
@@ -87,10 +103,52 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("default_language", mode="before")
+    @field_validator("webhook_url")
     @classmethod
-    def _lower_language(cls, value: object) -> object:
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):
+            raise ValueError("must be the public https:// URL Telegram will post updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it is a secret.
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters, each A-Z, a-z, 0-9, _ or -")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path_shape(cls, value: str) -> str:
+        value = value.strip()
+        if not _WEBHOOK_PATH.fullmatch(value) or value in RESERVED_PATHS:
+            raise ValueError("must be a URL path such as /telegram (not /healthz or /metrics)")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(c.isspace() for c in value):
+            raise ValueError("must be an address to listen on, such as 0.0.0.0 or 127.0.0.1")
+        return value
+
+    @field_validator("default_language", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        # Without the secret anyone who finds the URL could post us fake updates.
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET: is required when WEBHOOK_URL is set")
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -103,9 +161,14 @@ class Settings(BaseSettings):
         return self.bot_token.get_secret_value() if self.bot_token else None
 
     @property
+    def webhook_secret_value(self) -> str | None:
+        """The webhook secret in clear, for setWebhook and the header check only."""
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """Every value that must never reach a log line."""
-        return tuple(s for s in (self.token,) if s)
+        return tuple(s for s in (self.token, self.webhook_secret_value) if s)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -127,6 +190,8 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
         return Settings(_env_file=env_file)
     except ValidationError as exc:
         error = exc.errors()[0]
-        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{variable}: {message}") from None
+        if not error["loc"]:
+            # A rule across settings: its message starts with the variable to fix.
+            raise SettingsError(message) from None
+        raise SettingsError(f"{str(error['loc'][0]).upper()}: {message}") from None

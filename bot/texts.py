@@ -45,6 +45,11 @@ class CommandTexts(_Section):
     privacy: str
     pause: str
     resume: str
+    leaderboard: str
+    optout: str
+    optin: str
+    groupsettings: str
+    theme: str
 
 
 class StartTexts(_Section):
@@ -344,6 +349,61 @@ class WeeklyTexts(_Section):
     caption: str
 
 
+class GroupTexts(_Section):
+    """Groups and channels: joining, settings, challenges, verdicts, leaderboard, recap."""
+
+    intro: str
+    not_admin: str
+    settings_title: str
+    settings_body: str
+    mode_short: str
+    mode_full: str
+    challenge_on: str
+    challenge_off: str
+    no_theme: str
+    button_mode_short: str
+    button_mode_full: str
+    button_challenge_on: str
+    button_challenge_off: str
+    theme_set: str
+    theme_cleared: str
+    group_only: str
+    challenge: str
+    challenge_theme: str
+    verdict: str
+    verdict_clean: str
+    button_full_review: str
+    deep_link_not_yours: str
+    leaderboard_title: str
+    leaderboard_row: str
+    leaderboard_empty: str
+    opted_out: str
+    opted_in: str
+    recap: str
+    recap_missing: str
+    recap_best: str
+    recap_empty: str
+    channels_none: str
+    channels_title: str
+    channel_on: str
+    channel_off: str
+    channel_saved: str
+
+
+class TipTexts(_Section):
+    """The weekly tips posted in channels, in rotation."""
+
+    title: str
+    tip_0: str
+    tip_1: str
+    tip_2: str
+    tip_3: str
+    tip_4: str
+    tip_5: str
+    tip_6: str
+    tip_7: str
+
+
 class FallbackTexts(_Section):
     """Replies to messages the bot does not handle."""
 
@@ -395,6 +455,8 @@ class TextCatalog(_Section):
     privacy: PrivacyTexts
     nudges: NudgeTexts
     weekly: WeeklyTexts
+    groups: GroupTexts
+    tips: TipTexts
     fallback: FallbackTexts
     errors: ErrorTexts
     cli: CliTexts

@@ -264,3 +264,93 @@ class NudgeSend(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Group(Base):
+    """A Telegram group, supergroup or channel the bot was added to, and its settings."""
+
+    __tablename__ = "groups"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(256), default="")
+    language: Mapped[str] = mapped_column(String(8), default="it")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    review_mode: Mapped[str] = mapped_column(String(8), default="short")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Rome")
+    challenge_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    challenge_day: Mapped[int] = mapped_column(Integer, default=0)
+    challenge_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    challenge_theme: Mapped[str | None] = mapped_column(String(200))
+    next_challenge_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    tip_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_tip_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    tip_turn: Mapped[int] = mapped_column(Integer, default=0)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Challenge(Base):
+    """A weekly challenge posted in a group, once per due instant."""
+
+    __tablename__ = "challenges"
+    __table_args__ = (UniqueConstraint("chat_id", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("groups.chat_id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    idea: Mapped[str] = mapped_column(String(32))
+    theme: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Submission(Base):
+    """A member's draft reviewed in a group (a challenge entry or a /review there)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_chat_created", "chat_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("groups.chat_id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    challenge_id: Mapped[int | None] = mapped_column(
+        ForeignKey("challenges.id", ondelete="SET NULL"), index=True
+    )
+    review_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reviews.id", ondelete="SET NULL"), index=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GroupMember(Base):
+    """A member's standing in a group: the name shown and whether they left the leaderboard."""
+
+    __tablename__ = "group_members"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("groups.chat_id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update id taken in by a webhook, so a redelivered update is handled once.
+
+    Rows older than a day are pruned: Telegram gives up redelivering long before.
+    """
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import DraftRepository, ProfileRepository, UserRepository
@@ -42,6 +44,17 @@ class UnitOfWork:
         """Whether row claims can use FOR UPDATE SKIP LOCKED (PostgreSQL, not SQLite)."""
         bind = self.session.bind
         return bind is not None and bind.dialect.name == "postgresql"
+
+    def insert_once(
+        self, model: type[Any], values: dict[str, Any], unique: Sequence[str]
+    ) -> postgresql.Insert | sqlite.Insert:
+        """INSERT … ON CONFLICT (unique) DO NOTHING, for whichever back-end this is.
+
+        Recording an occurrence under its unique key this way makes a second claim of
+        the same occurrence (another process, a retry) a no-op instead of an error.
+        """
+        insert = postgresql.insert if self.skip_locked else sqlite.insert
+        return insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
 
     async def commit(self) -> None:
         """Make the work so far durable."""

@@ -20,6 +20,7 @@ from bot.handlers import (
     dialogue,
     errors,
     fallback,
+    groups,
     history,
     language,
     nudges,
@@ -37,6 +38,7 @@ ACCOUNT_GROUP = -1
 # Group 0 holds the handlers that answer; the first match wins.
 MAIN_GROUP = 0
 MEMBERSHIP_GROUP = 1
+GROUP_MEMBERSHIP_GROUP = 2
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -46,6 +48,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         ChatMemberHandler(nudges.track_private_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         group=MEMBERSHIP_GROUP,
+    )
+    application.add_handler(
+        ChatMemberHandler(groups.track_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        group=GROUP_MEMBERSHIP_GROUP,
     )
     handlers = [
         CommandHandler("start", start.start),
@@ -64,6 +70,24 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("pause", nudges.pause_command, filters.ChatType.PRIVATE),
         CommandHandler("resume", nudges.resume_command, filters.ChatType.PRIVATE),
         CommandHandler("quiet", nudges.quiet_command, filters.ChatType.PRIVATE),
+        CommandHandler("groupsettings", groups.group_settings),
+        CommandHandler("theme", groups.set_theme),
+        CommandHandler("leaderboard", groups.leaderboard),
+        CommandHandler("optout", groups.opt_out),
+        CommandHandler("optin", groups.opt_in),
+        CommandHandler("channels", groups.show_channels, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(groups.change_setting, pattern=groups.SET_PATTERN),
+        CallbackQueryHandler(groups.toggle_tip, pattern=groups.CHANNEL_PATTERN),
+        # In a group (privacy mode on) we only see replies to our messages: a reply to a
+        # challenge is an entry.
+        MessageHandler(
+            filters.UpdateType.MESSAGE
+            & filters.ChatType.GROUPS
+            & filters.REPLY
+            & filters.TEXT
+            & ~filters.COMMAND,
+            groups.answer_challenge,
+        ),
         CallbackQueryHandler(nudges.write_now, pattern=nudges.WRITE_PATTERN),
         CallbackQueryHandler(nudges.snooze, pattern=nudges.SNOOZE_PATTERN),
         CallbackQueryHandler(nudges.skip, pattern=nudges.SKIP_PATTERN),

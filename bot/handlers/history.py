@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from bot.context import CoachContext
 from bot.history import HistoryPage
-from bot.replies import require_callback, require_message, require_user
+from bot.replies import edit_in_place, require_callback, require_message, require_user
 from bot.review_view import render_review, review_keyboard
 from bot.texts import Texts
 
@@ -85,14 +84,11 @@ async def turn_page(update: Update, context: CoachContext) -> None:
     number = int(context.match.group(1)) if context.match else 0
     page = await context.services.history.page(query.from_user.id, number)
     await query.answer()
-    try:
-        await query.edit_message_text(
-            render_history(context.texts, context.lang, page),
-            reply_markup=history_keyboard(context.texts, context.lang, page),
-        )
-    except BadRequest as error:
-        if "not modified" not in str(error):
-            raise
+    await edit_in_place(
+        query,
+        render_history(context.texts, context.lang, page),
+        history_keyboard(context.texts, context.lang, page),
+    )
 
 
 async def open_draft(update: Update, context: CoachContext) -> None:

@@ -18,6 +18,7 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
 
+from bot import metrics
 from bot.context import CoachContext
 from bot.handlers.stats import chart_png, render_stats
 from bot.nudges.schedule import load_zone, parse_local_time
@@ -113,16 +114,19 @@ async def deliver(context: CoachContext, delivery: Delivery) -> None:
             else:
                 text, keyboard = compose(context.texts, delivery)
                 await context.bot.send_message(delivery.user_id, text, reply_markup=keyboard)
-    except Forbidden:
+    except Forbidden as error:
         # Blocked: stop writing to them until they come back.
+        metrics.count_send_error(error)
         await nudges.set_active(delivery.user_id, False)
         await nudges.confirm(delivery.send_id, delivered=False)
         return
     except TelegramError as error:
         # Left claimed: the lease expires and the next tick tries again, within the grace.
+        metrics.count_send_error(error)
         logger.warning("nudge %s not sent: %s", delivery.send_id, type(error).__name__)
         return
     await nudges.confirm(delivery.send_id, delivered=True)
+    metrics.count_nudge("late" if delivery.late else "sent")
 
 
 async def send_due_nudges(context: CoachContext) -> int:

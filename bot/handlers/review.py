@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from telegram import CallbackQuery, Message, MessageEntity, Update
-from telegram.error import BadRequest
 
+from bot import metrics
 from bot.context import CoachContext
-from bot.replies import reply_in_parts, require_callback, require_message, require_user
+from bot.handlers import groups
+from bot.replies import (
+    edit_in_place,
+    reply_in_parts,
+    require_callback,
+    require_message,
+    require_user,
+)
 from bot.review_view import render_review, review_keyboard
 from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError, StoredReview
 
@@ -37,6 +44,7 @@ async def _review_and_reply(update: Update, context: CoachContext, text: str) ->
             context.render(f"review.rejected_{rejected.reason}", limit=MAX_DRAFT_CHARS)
         )
         return
+    metrics.count_review()
     await reply_in_parts(
         message,
         render_review(context.texts, context.lang, stored),
@@ -64,6 +72,9 @@ async def review_command(update: Update, context: CoachContext) -> None:
     if not text.strip():
         await message.reply_text(context.render("review.ask_text"))
         return
+    if groups.is_group(message.chat):
+        await groups.review_in_group(update, context, text)
+        return
     await _review_and_reply(update, context, text)
 
 
@@ -83,15 +94,11 @@ async def _show(
     query: CallbackQuery, context: CoachContext, stored: StoredReview, details: bool
 ) -> None:
     await query.answer()
-    try:
-        await query.edit_message_text(
-            render_review(context.texts, context.lang, stored, details=details),
-            reply_markup=review_keyboard(context.texts, context.lang, stored, details=details),
-        )
-    except BadRequest as error:
-        # A double tap asks for the view already shown; nothing to change then.
-        if "not modified" not in str(error):
-            raise
+    await edit_in_place(
+        query,
+        render_review(context.texts, context.lang, stored, details=details),
+        review_keyboard(context.texts, context.lang, stored, details=details),
+    )
 
 
 async def recheck_platform(update: Update, context: CoachContext) -> None:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.constants import ChatType
 
 from bot.context import CoachContext
-from bot.handlers import profile
+from bot.handlers import groups, profile
 from bot.replies import reply_in_parts, require_message, require_user
+
+# /start r123: the deep link behind a group verdict's "full review" button.
+DEEP_LINK = re.compile(r"r(\d{1,12})")
 
 
 async def start(update: Update, context: CoachContext) -> None:
     """Greet the user; start the onboarding the first time, resume it if unfinished."""
     message = require_message(update)
     user = require_user(update)
+    payload = context.args[0] if context.args else ""
+    if message.chat.type == ChatType.PRIVATE and (match := DEEP_LINK.fullmatch(payload)):
+        # From a group verdict's button: the full review, in private, on request.
+        await groups.open_full_review(context, message.chat_id, user.id, int(match[1]))
+        return
     is_new = context.account is None or context.account.is_new
     text_id = "start.welcome" if is_new else "start.welcome_back"
     await reply_in_parts(message, context.render(text_id, name=user.first_name))

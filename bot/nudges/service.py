@@ -14,11 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from bot import metrics
 from bot.nudges.compose import Tone, choose_idea, choose_tone
 from bot.nudges.schedule import (
     QuietHours,
@@ -89,17 +88,6 @@ def next_due(schedule: NudgeSchedule, after: datetime) -> datetime | None:
     if schedule.kind == WEEKLY:
         return due
     return defer_past_quiet(due, schedule.timezone, _quiet(schedule))
-
-
-def _insert_send(uow: UnitOfWork, values: dict[str, Any]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: a due instant is recorded once."""
-    dialect = postgresql if uow.skip_locked else sqlite
-    return (
-        dialect.insert(NudgeSend)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["schedule_id", "due_at"])
-        .returning(NudgeSend.id)
-    )
 
 
 class NudgeService:
@@ -226,8 +214,8 @@ class NudgeService:
                     late = not missed and now - due > LATE_AFTER
                     send_id = (
                         await uow.session.execute(
-                            _insert_send(
-                                uow,
+                            uow.insert_once(
+                                NudgeSend,
                                 {
                                     "schedule_id": schedule.id,
                                     "user_id": user.id,
@@ -238,9 +226,12 @@ class NudgeService:
                                     "claimed_at": now,
                                     "late": late,
                                 },
-                            )
+                                ("schedule_id", "due_at"),
+                            ).returning(NudgeSend.id)
                         )
                     ).scalar_one_or_none()
+                    if send_id is not None and missed:
+                        metrics.count_nudge("missed")
                     if send_id is None or missed:
                         continue
                     if idea is not None:
@@ -267,6 +258,7 @@ class NudgeService:
         for send, schedule, user in (await uow.session.execute(statement)).all():
             if now - send.due_at > self._grace or not user.is_active:
                 send.status = "missed"
+                metrics.count_nudge("missed")
                 continue
             send.claimed_at = now
             send.late = True

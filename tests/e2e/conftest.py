@@ -15,6 +15,9 @@ import pytest
 from tests.fakebot import FakeBotServer
 
 POSTCOACH = str(Path(sys.executable).parent / "postcoach")
+# The database the bot processes of each running test share, by the test's working
+# directory: filled by the `bots` fixture, read by `base_env`.
+_DATABASES: dict[Path, str] = {}
 
 
 class BotProcess:
@@ -60,13 +63,18 @@ class BotProcess:
 
 
 def base_env(server: FakeBotServer, workdir: Path, **extra: str) -> dict[str, str]:
-    """A clean environment: the fake server, a database in workdir, nothing inherited."""
+    """A clean environment: the fake server, the test's database, nothing inherited.
+
+    The database is the one the `bots` fixture made for the test that owns workdir, on the
+    back-end of this run (SQLite in workdir, or PostgreSQL); SQLite in workdir otherwise.
+    """
+    default_url = f"sqlite+aiosqlite:///{workdir / 'data' / 'postcoach.sqlite3'}"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(workdir),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'data' / 'postcoach.sqlite3'}",
+        "DATABASE_URL": _DATABASES.get(workdir, default_url),
         "POLLING_TIMEOUT": "2",
         **server.env(),
     }
@@ -82,12 +90,18 @@ def fake_api() -> Iterator[FakeBotServer]:
 
 
 @pytest.fixture
-def bots(tmp_path: Path) -> Iterator[list[BotProcess]]:
-    """Bot processes started by the test; stopped at the end whatever happens."""
+def bots(tmp_path: Path, empty_database_url: str) -> Iterator[list[BotProcess]]:
+    """Bot processes started by the test; stopped at the end whatever happens.
+
+    They share one database, empty until the first one migrates it on start, on each
+    back-end in turn: the test runs once on SQLite and once on PostgreSQL.
+    """
     started: list[BotProcess] = []
+    _DATABASES[tmp_path] = empty_database_url
     yield started
     for bot in started:
         bot.stop()
+    del _DATABASES[tmp_path]
 
 
 def start_bot(

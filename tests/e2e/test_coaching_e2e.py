@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 from pathlib import Path
 
 from tests.e2e.conftest import BotProcess, base_env, start_bot
+from tests.e2e.sql import LONG_AGO, run_sql
 from tests.fakebot import FakeBotServer, callback, command, make_user, private_text
 from tests.fakebot.core import ApiCall
 
@@ -41,7 +41,6 @@ def _button(call: ApiCall, prefix: str) -> str:
 
 def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path) -> None:
     env = base_env(fake_api, tmp_path, SCHEDULER_TICK_SECONDS="0.5")
-    database = tmp_path / "data" / "postcoach.sqlite3"
     anna = make_user(801, "Anna", language_code="it")
 
     first = start_bot(bots, tmp_path, env, "first", server=fake_api)
@@ -72,8 +71,7 @@ def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path
     _send(fake_api, command(anna, "/skip"))
 
     # Time moves forward: the post's results are now due.
-    with sqlite3.connect(database) as connection:
-        connection.execute("UPDATE posts SET results_due_at = '2000-01-01 00:00:00.000000'")
+    run_sql(env["DATABASE_URL"], "UPDATE posts SET results_due_at = :t", {"t": LONG_AGO})
     [results] = fake_api.telegram.wait_for(
         "sendMessage", lambda c: "reazioni" in (c.text or ""), timeout=TIMEOUT
     )
@@ -105,10 +103,10 @@ def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path
 
     [confirm] = _send(fake_api, command(anna, "/delete"))
     _send(fake_api, callback(anna, confirm.result, "privacy.delete:yes"), method="editMessageText")
-    with sqlite3.connect(database) as connection:
-        for table in ("users", "profiles", "drafts", "reviews", "posts", "post_results"):
-            column = "id" if table == "users" else "user_id"
-            count = connection.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE {column} = 801"  # noqa: S608
-            ).fetchone()[0]
-            assert count == 0, table
+    for table in ("users", "profiles", "drafts", "reviews", "posts", "post_results"):
+        column = "id" if table == "users" else "user_id"
+        [(count,)] = run_sql(
+            env["DATABASE_URL"],
+            f"SELECT COUNT(*) FROM {table} WHERE {column} = 801",  # noqa: S608
+        )
+        assert count == 0, table

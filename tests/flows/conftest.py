@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,19 @@ class Bot:
         observed = self.telegram.observe(update)
         await self.application.process_update(Update.de_json(observed, self.application.bot))
         return self.telegram.calls()[mark:]
+
+    async def burst(self, updates: list[JsonDict]) -> None:
+        """Deliver updates at once through the app's update processor, as polling does."""
+        processor = self.application.update_processor
+        tasks = []
+        for update in updates:
+            parsed = Update.de_json(self.telegram.observe(update), self.application.bot)
+            tasks.append(
+                asyncio.create_task(
+                    processor.process_update(parsed, self.application.process_update(parsed))
+                )
+            )
+        await asyncio.gather(*tasks)
 
     async def replies(self, update: JsonDict) -> list[SentMessage]:
         """Deliver an update; return the messages the bot sent because of it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -295,6 +296,7 @@ async def test_delete_clears_other_rows_pointing_at_the_users_drafts(
         assert await session.scalar(select(Post.draft_id).where(Post.user_id == LUCA)) is None
 
 
+@pytest.mark.backends("sqlite")
 async def test_delete_does_not_need_sqlite_foreign_keys(
     engine: AsyncEngine, database_url: str
 ) -> None:

@@ -1,4 +1,7 @@
-"""Storage on a real database: the migration stairway, repositories and the unit of work."""
+"""Storage on a real database: the migration stairway, repositories and the unit of work.
+
+Each test with a database runs on SQLite and on PostgreSQL (see tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -27,14 +30,13 @@ def _tables(url: str) -> set[str]:
     return asyncio.run(read())
 
 
-def test_migration_stairway(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'stairway.sqlite3'}"
-    upgrade(url)
-    assert set(Base.metadata.tables) <= _tables(url)
-    downgrade(url, "base")
-    assert _tables(url) <= {"alembic_version"}
-    upgrade(url)
-    assert set(Base.metadata.tables) <= _tables(url)
+def test_migration_stairway(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    assert set(Base.metadata.tables) <= _tables(empty_database_url)
+    downgrade(empty_database_url, "base")
+    assert _tables(empty_database_url) <= {"alembic_version"}
+    upgrade(empty_database_url)
+    assert set(Base.metadata.tables) <= _tables(empty_database_url)
 
 
 def test_sqlite_file_is_created_in_wal_mode(tmp_path: Path) -> None:

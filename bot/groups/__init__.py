@@ -1,0 +1,1 @@
+"""Group and channel coaching: joining, settings, weekly challenges, leaderboards, tips."""

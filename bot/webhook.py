@@ -1,0 +1,390 @@
+"""Webhook mode: a Starlette app on uvicorn takes Telegram's updates, health and metrics.
+
+Modelled on python-telegram-bot's "custom webhook bot" example: the Application is run with
+``initialize()`` / ``start()`` (no Updater, JobQueue running) and the web server puts each
+update on ``application.update_queue``. Routes:
+
+- ``POST <WEBHOOK_PATH>``: the secret header is checked in constant time before the body is
+  read (403); the body is bounded (413), must be a JSON update (400), and an ``update_id``
+  seen before, by this process or another sharing the database, is answered 200 and dropped.
+- ``GET /healthz``: 200 when ``SELECT 1`` goes through, 503 otherwise.
+- ``GET /metrics``: Prometheus text format.
+
+On SIGTERM (or SIGINT) uvicorn stops taking requests and finishes those in hand, then the
+Application handles what is queued, lets running jobs and sends finish, and shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import uvicorn
+from sqlalchemy import delete, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Bot, Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot import metrics
+from storage.models import ProcessedUpdate, utcnow
+
+logger = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, no secret
+# Telegram's updates are a few kilobytes; a megabyte leaves room and bounds a hostile one.
+MAX_BODY_BYTES = 1024 * 1024
+# Telegram stops redelivering an update long before a day has passed.
+KEEP_UPDATE_IDS = timedelta(hours=24)
+PRUNE_EVERY = 1000
+HEALTH_TIMEOUT_SECONDS = 3.0
+# Telegram's requests take milliseconds; this only bounds a stuck client at shutdown.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+# Longer than a reverse proxy's idle upstream connections (nginx, load balancers: 60 s), so
+# the proxy never reuses a connection we are closing (a 502, and Telegram retries later).
+KEEP_ALIVE_SECONDS = 75
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class WebhookError(Exception):
+    """Webhook mode cannot start (the port is taken, Telegram refused the webhook...)."""
+
+
+class UpdateLedger:
+    """The update ids already taken in, shared through the database by every instance.
+
+    Ids that arrive while an insert is under way wait and go in together, in one
+    transaction (a group commit): under load most requests then share a write instead of
+    queueing for SQLite's single writer one by one.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        keep: timedelta = KEEP_UPDATE_IDS,
+        prune_every: int = PRUNE_EVERY,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._keep = keep
+        self._prune_every = prune_every
+        self._clock = clock
+        # Zero: the first update also clears what earlier runs left behind.
+        self._until_prune = 0
+        self._waiting: list[tuple[int, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def first_time(self, update_id: int) -> bool:
+        """Record the update id; False when it was already recorded (a redelivery)."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((update_id, answer))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_while_waiting())
+        return await answer
+
+    async def _write_while_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                fresh = await self._insert({update_id for update_id, _ in batch})
+            except Exception as exc:
+                for _, answer in batch:
+                    if not answer.done():
+                        answer.set_exception(exc)
+                continue
+            self._until_prune -= len(batch)
+            if self._until_prune <= 0:
+                # Before answering, so that whoever awaited this batch sees the table pruned.
+                self._until_prune = self._prune_every
+                try:
+                    await self.prune()
+                except Exception as exc:
+                    # Housekeeping: a failure here must not fail the updates; next time, then.
+                    logger.warning("old update ids not pruned: %s", type(exc).__name__)
+            for update_id, answer in batch:
+                # The same id twice in one batch: only its first request is the first time.
+                first = update_id in fresh
+                fresh.discard(update_id)
+                if not answer.done():
+                    answer.set_result(first)
+
+    async def _insert(self, update_ids: set[int]) -> set[int]:
+        """Insert the ids, skipping those already there; return the ones inserted."""
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        now = self._clock()
+        statement = (
+            dialect.insert(ProcessedUpdate)
+            .values([{"update_id": i, "received_at": now} for i in sorted(update_ids)])
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(ProcessedUpdate.update_id)
+        )
+        async with self._engine.begin() as connection:
+            return set((await connection.execute(statement)).scalars())
+
+    async def prune(self) -> int:
+        """Forget update ids older than the retention; returns how many went."""
+        cutoff = self._clock() - self._keep
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff)
+            )
+        return int(result.rowcount or 0)
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` (declared or actual)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    # Counted as it streams in: a chunked body declares no length.
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_update(body: bytes, bot: Bot) -> Update | None:
+    """The update in a request body, or None when it is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+        return None
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    try:
+        return Update.de_json(data, bot)
+    except Exception:
+        # Whatever PTB trips on in a malformed object, the sender is at fault: a 400.
+        return None
+
+
+def create_app(
+    application: AnyApplication,
+    *,
+    path: str,
+    secret: str,
+    ledger: UpdateLedger | None = None,
+    engine: AsyncEngine | None = None,
+    max_body: int = MAX_BODY_BYTES,
+) -> Starlette:
+    """The web app: the webhook route, /healthz and /metrics.
+
+    Without a ledger every update is enqueued (no duplicate check); without an engine
+    /healthz has nothing to check and answers 200.
+    """
+    expected = secret.encode()
+
+    async def receive_update(request: Request) -> Response:
+        arrived = metrics.now()
+        # Starlette decodes headers as latin-1; encoding back gives the bytes sent.
+        given = request.headers.get(SECRET_HEADER, "").encode("latin-1")
+        # Before the body: a request without the secret costs us no reading and no parsing.
+        if not hmac.compare_digest(given, expected):
+            metrics.count_rejected("forbidden")
+            return Response(status_code=403)
+        body = await _read_bounded(request, max_body)
+        if body is None:
+            metrics.count_rejected("too_large")
+            return Response(status_code=413)
+        update = parse_update(body, application.bot)
+        if update is None:
+            metrics.count_rejected("bad_request")
+            return Response(status_code=400)
+        if ledger is not None:
+            try:
+                fresh = await ledger.first_time(update.update_id)
+            except Exception as exc:
+                # Not a 2xx: Telegram keeps the update and posts it again later.
+                logger.warning("update %s not recorded: %s", update.update_id, type(exc).__name__)
+                return Response(status_code=503)
+            if not fresh:
+                metrics.count_duplicate()
+                return Response(status_code=200)
+        metrics.mark_received(update.update_id, arrived)
+        await application.update_queue.put(update)
+        return Response(status_code=200)
+
+    async def health(_: Request) -> Response:
+        if engine is not None:
+            try:
+                async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            except Exception as exc:
+                logger.warning("health check: database unreachable (%s)", type(exc).__name__)
+                return PlainTextResponse("database unreachable\n", status_code=503)
+        return PlainTextResponse("ok\n")
+
+    async def show_metrics(_: Request) -> Response:
+        content, content_type = metrics.render()
+        return Response(content, media_type=content_type)
+
+    return Starlette(
+        routes=[
+            Route(path, receive_update, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+            Route("/metrics", show_metrics, methods=["GET"]),
+        ]
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (IPv4 or IPv6); WebhookError when that fails."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        # The explicit protocol matters: asyncio sets TCP_NODELAY only on sockets that name
+        # it, and without it each answer can wait 40 ms for a delayed ACK.
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise WebhookError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise WebhookError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    sock.setblocking(False)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling, telling when it listens.
+
+    uvicorn would raise the signal again once it stopped, killing the process before the
+    Application had finished its updates and sends: ``serve`` owns the signals instead.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start listening, then say so."""
+        await super().startup(sockets)
+        self.listening.set()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave the signals to ``serve``."""
+        yield
+
+
+@contextlib.contextmanager
+def _stop_on_signals(server: uvicorn.Server) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+
+    def stop(sig: signal.Signals) -> None:
+        if server.should_exit:
+            # A second signal: stop waiting for open connections.
+            server.force_exit = True
+            return
+        logger.info("%s: no new updates; finishing those in hand", sig.name)
+        server.should_exit = True
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        yield
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+async def _until_listening(server: _Server, serving: asyncio.Task[None]) -> None:
+    listening = asyncio.ensure_future(server.listening.wait())
+    try:
+        await asyncio.wait({listening, serving}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        listening.cancel()
+    if serving.done():
+        # It stopped before listening: let its exception (if any) speak.
+        await serving
+
+
+async def serve(
+    application: AnyApplication,
+    web_app: Starlette,
+    sock: socket.socket,
+    *,
+    url: str,
+    secret: str,
+    access_log: bool = False,
+) -> None:
+    """Run the bot in webhook mode until SIGTERM or SIGINT, then stop in order.
+
+    Start: Application (and its post_init), web server, then setWebhook, so Telegram's first
+    post finds us listening. Stop: web server first (nothing new comes in), then the
+    Application (queued updates, jobs and sends finish), then its shutdown.
+    """
+    config = uvicorn.Config(
+        web_app,
+        log_config=None,  # our redacting handler on the root logger writes uvicorn's logs too
+        access_log=access_log,
+        lifespan="off",
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
+    server = _Server(config)
+    with _stop_on_signals(server):
+        await application.initialize()
+        try:
+            if application.post_init is not None:
+                await application.post_init(application)
+            await application.start()
+            try:
+                await _serve_and_set_webhook(application, server, sock, url, secret)
+            finally:
+                await application.stop()
+                if application.post_stop is not None:
+                    await application.post_stop(application)
+        finally:
+            await application.shutdown()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+
+
+async def _serve_and_set_webhook(
+    application: AnyApplication, server: _Server, sock: socket.socket, url: str, secret: str
+) -> None:
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await _until_listening(server, serving)
+        if not server.should_exit:
+            try:
+                await application.bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+                )
+            except TelegramError as exc:
+                raise WebhookError(f"setWebhook failed: {exc}") from None
+            host, port = sock.getsockname()[:2]
+            logger.info("webhook set to %s; listening on %s:%d", url, host, port)
+        await serving
+    finally:
+        # However we got here, the server stops before the Application does.
+        server.should_exit = True
+        if not serving.done():
+            await serving
