@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
+
 from bot.coach import PLATFORMS, Checklist, Review
 from storage.models import Draft, DraftReview, ReviewItem, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -101,13 +103,17 @@ class ReviewService:
             score=review.score,
             top_fixes=list(review.top_fixes),
             created_at=self._clock(),
-            items=[
-                ReviewItem(item_id=item.id, position=index, status=item.status)
-                for index, item in enumerate(review.items)
-            ],
         )
         uow.drafts.add_review(row)
         await uow.session.flush()
+        # One executemany for the eleven statuses: row by row they were most of a review's cost.
+        await uow.session.execute(
+            insert(ReviewItem),
+            [
+                {"review_id": row.id, "item_id": item.id, "position": index, "status": item.status}
+                for index, item in enumerate(review.items)
+            ],
+        )
         return row
 
     async def review_draft(

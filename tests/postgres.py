@@ -18,6 +18,7 @@ import fcntl
 import os
 import pwd
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -42,10 +43,17 @@ INSTALL_LOCK = Path(tempfile.gettempdir()) / "postcoach-postgres-install.lock"
 DIRECTORY_PREFIX = "postcoach-pg-"
 OWNER_FILE = "owner.pid"
 INSTALL_TIMEOUT = 900.0
+APT_COMMANDS = (
+    shlex.split("apt-get update -q"),
+    # The lock timeout waits out, say, unattended-upgrades on a freshly booted machine.
+    shlex.split(
+        "apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 postgresql"
+    ),
+)
 START_ATTEMPTS = 3
-# Speed over durability: the cluster lives for one test session. Autovacuum off: its
-# workers connect to the template, and CREATE DATABASE then waits for them to leave. The
-# zone is deliberately not UTC, so code that leans on the server's zone shows up in tests.
+# Speed over durability: the cluster lives for one test session. Autovacuum off: nothing
+# lives long enough to need it, and a worker visiting the template makes CREATE DATABASE
+# wait. The zone is deliberately not UTC, so code that leans on the server's zone shows up.
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
     "fsync": "off",
@@ -109,20 +117,7 @@ def install_programs() -> Path:
         if found is not None:  # another test process installed it while we waited
             return found
         environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (
-            ["apt-get", "update", "-q"],
-            # Waits for a dpkg lock held by, say, unattended-upgrades on a fresh machine.
-            [
-                "apt-get",
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                "-o",
-                "DPkg::Lock::Timeout=300",
-                "postgresql",
-            ],
-        ):
+        for command in APT_COMMANDS:
             try:
                 result = subprocess.run(
                     command,

@@ -7,7 +7,6 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot import metrics
 from bot.context import CoachContext
 
 logger = logging.getLogger(__name__)
@@ -20,8 +19,6 @@ async def report_error(update: object, context: CoachContext) -> None:
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error("update %s failed", update_id, exc_info=error)
-    if isinstance(error, TelegramError):
-        metrics.count_send_error(error)
     settings = context.services.settings
     if isinstance(update, Update) and update.effective_chat is not None:
         try:

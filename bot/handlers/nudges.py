@@ -114,15 +114,13 @@ async def deliver(context: CoachContext, delivery: Delivery) -> None:
             else:
                 text, keyboard = compose(context.texts, delivery)
                 await context.bot.send_message(delivery.user_id, text, reply_markup=keyboard)
-    except Forbidden as error:
+    except Forbidden:
         # Blocked: stop writing to them until they come back.
-        metrics.count_send_error(error)
         await nudges.set_active(delivery.user_id, False)
         await nudges.confirm(delivery.send_id, delivered=False)
         return
     except TelegramError as error:
         # Left claimed: the lease expires and the next tick tries again, within the grace.
-        metrics.count_send_error(error)
         logger.warning("nudge %s not sent: %s", delivery.send_id, type(error).__name__)
         return
     await nudges.confirm(delivery.send_id, delivered=True)
