@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import random
 import sqlite3
 from collections import Counter
@@ -185,13 +184,3 @@ def send_status_by_user(path: Path) -> dict[int, str]:
     with contextlib.closing(sqlite3.connect(path)) as connection:
         rows = connection.execute("SELECT user_id, status FROM nudge_sends ORDER BY id")
         return {int(user_id): str(status) for user_id, status in rows}
-
-
-def rule_rows(path: Path, kind: str = NUDGE) -> list[tuple[int, list[int], str, str]]:
-    """(user id, weekdays, local time, zone) of every schedule of one kind."""
-    with contextlib.closing(sqlite3.connect(path)) as connection:
-        rows = connection.execute(
-            "SELECT user_id, weekdays, local_time, timezone FROM nudge_schedules WHERE kind = ?",
-            (kind,),
-        ).fetchall()
-    return [(user_id, json.loads(days), at, zone) for user_id, days, at, zone in rows]

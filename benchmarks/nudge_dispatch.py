@@ -17,8 +17,9 @@ nudge_sends status counts from the database.
 R is a stand-in: Telegram's real limit is about 30 messages a second; the default R = 100
 keeps the run short, and the share of R is the figure that matters. A second, smaller run
 (600 users at 30/s by default) shows the real rate; `--small-users 0` skips it. Each
-dispatch is cut after `--timeout` seconds; the users it did not reach are counted as lost
-and split into claimed-but-unconfirmed and never-claimed.
+dispatch is cut after `--timeout` seconds (`--small-timeout` for the small run); the users
+it did not reach are counted as lost and split into claimed-but-unconfirmed and
+never-claimed.
 The machine's load average is printed with each run: on a shared machine the bot process
 competes for the CPU, and its CPU use is printed too.
 
@@ -262,7 +263,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--small-rate", type=float, default=30.0, help="rate of the small run")
     parser.add_argument(
-        "--timeout", type=float, default=200.0, help="stop dispatching after this many seconds"
+        "--timeout", type=float, default=180.0, help="stop dispatching after this many seconds"
+    )
+    parser.add_argument(
+        "--small-timeout", type=float, default=60.0, help="the same for the small run"
     )
     args = parser.parse_args(argv)
     # A bot process killed at its deadline leaves requests half read; the fake's server would
@@ -280,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
             f"\n== the same at Telegram's real rate: {args.small_users} users at R = "
             f"{args.small_rate:g} msg/s"
         )
-        run_once(args.small_users, args.small_rate, args.timeout)
+        run_once(args.small_users, args.small_rate, args.small_timeout)
     print()
     print("targets: share >= 0.9, duplicates 0, lost 0")
     print(

@@ -238,7 +238,7 @@ class NudgeSchedule(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     snooze_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_idea: Mapped[str | None] = mapped_column(String(32))
 
 
