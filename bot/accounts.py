@@ -111,11 +111,16 @@ class AccountService:
             await uow.commit()
             return self._account(user, is_new=False)
 
-    async def end_dialogue(self, user_id: int) -> None:
-        """Close whatever question the user was answering."""
+    async def end_dialogue(self, user_id: int, only: str | None = None) -> bool:
+        """Close the question the user was answering (only that dialogue, if named).
+
+        True when a dialogue was closed.
+        """
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
-            if user is not None and user.dialogue is not None:
-                user.dialogue = None
-                user.dialogue_data = None
-                await uow.commit()
+            if user is None or user.dialogue is None or only not in (None, user.dialogue):
+                return False
+            user.dialogue = None
+            user.dialogue_data = None
+            await uow.commit()
+            return True

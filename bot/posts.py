@@ -109,14 +109,3 @@ class PostService:
                 return True
             await uow.commit()
             return False
-
-    async def skip_link(self, user_id: int) -> bool:
-        """/skip while a link was expected."""
-        async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None or user.dialogue != LINK_DIALOGUE:
-                return False
-            user.dialogue = None
-            user.dialogue_data = None
-            await uow.commit()
-            return True

@@ -169,14 +169,3 @@ class ResultsService:
         for offset, value in enumerate(values[: len(NUMBER_METRICS) - start]):
             progress = await self.answer(user_id, post_id, NUMBER_METRICS[start + offset], value)
         return progress
-
-    async def stop(self, user_id: int) -> bool:
-        """Leave the results questions unanswered (/skip)."""
-        async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None or user.dialogue != RESULTS_DIALOGUE:
-                return False
-            user.dialogue = None
-            user.dialogue_data = None
-            await uow.commit()
-            return True

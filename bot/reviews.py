@@ -66,6 +66,19 @@ def _compare(previous: DraftReview, review: Review) -> Comparison:
     return Comparison(previous.score, review.score - previous.score, changes)
 
 
+def _stored(
+    row: DraftReview, draft: Draft, review: Review, previous: DraftReview | None
+) -> StoredReview:
+    return StoredReview(
+        review_id=row.id,
+        draft_id=draft.id,
+        user_id=row.user_id,
+        version=draft.version,
+        review=review,
+        comparison=_compare(previous, review) if previous else None,
+    )
+
+
 class ReviewService:
     """Reviews drafts for users and remembers what happened to them."""
 
@@ -163,14 +176,7 @@ class ReviewService:
             uow.drafts.add(draft)
             row = await self._store(uow, draft, review, user_id)
             await uow.commit()
-            return StoredReview(
-                review_id=row.id,
-                draft_id=draft.id,
-                user_id=user_id,
-                version=draft.version,
-                review=review,
-                comparison=_compare(previous, review) if previous else None,
-            )
+            return _stored(row, draft, review, previous)
 
     async def reopen(
         self,
@@ -199,14 +205,7 @@ class ReviewService:
             if chosen != row.platform:
                 row = await self._store(uow, draft, review, user_id)
                 await uow.commit()
-            return StoredReview(
-                review_id=row.id,
-                draft_id=draft.id,
-                user_id=user_id,
-                version=draft.version,
-                review=review,
-                comparison=_compare(previous, review) if previous else None,
-            )
+            return _stored(row, draft, review, previous)
 
     async def start_revision(self, review_id: int, user_id: int) -> bool:
         """Make the user's next draft a new version of this review's draft."""

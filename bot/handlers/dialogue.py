@@ -42,9 +42,12 @@ async def skip(update: Update, context: CoachContext) -> None:
     dialogue = _dialogue(context)
     message = require_message(update)
     user_id = require_user(update).id
-    if dialogue == LINK_DIALOGUE and await context.services.posts.skip_link(user_id):
+    accounts = context.services.accounts
+    if dialogue == LINK_DIALOGUE and await accounts.end_dialogue(user_id, only=LINK_DIALOGUE):
         await message.reply_text(context.render("posts.link_skipped"))
-    elif dialogue == RESULTS_DIALOGUE and await context.services.results.stop(user_id):
+    elif dialogue == RESULTS_DIALOGUE and await accounts.end_dialogue(
+        user_id, only=RESULTS_DIALOGUE
+    ):
         await message.reply_text(context.render("results.skipped"))
     else:
         await profile.skip_command(update, context)
