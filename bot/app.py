@@ -28,13 +28,16 @@ from bot.processing import PerChatUpdateProcessor
 from bot.profiles import ProfileService
 from bot.results import Clock, ResultsService
 from bot.reviews import ReviewService
+from bot.rewrite.client import ChatClient
+from bot.rewrite.prompt import load_prompts
+from bot.rewrite.service import RewriteService
 from bot.settings import LANGUAGES, Settings
 from bot.stats import StatsService
 from bot.texts import Texts, load_texts
 from bot.webhook import UpdateLedger, create_app
 from storage.database import create_engine, create_session_factory
 from storage.models import utcnow
-from storage.uow import unit_of_work_factory
+from storage.uow import UnitOfWorkFactory, unit_of_work_factory
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ def build_application(
         pacer=ChatPacer(),
         groups=GroupService(uow, clock),
         clock=clock,
+        rewrites=build_rewrite_service(settings, uow, checklist, texts, clock),
     )
 
     async def on_startup(application: CoachApplication) -> None:
@@ -109,6 +113,8 @@ def build_application(
         logger.info("postcoach started as @%s", me.username)
 
     async def on_shutdown(_: CoachApplication) -> None:
+        if services.rewrites is not None:
+            await services.rewrites.aclose()
         await engine.dispose()
 
     builder = (
@@ -124,9 +130,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=CoachContext))
         # Both measured: see bot/metrics.py for how update-to-reply latency is taken.
-        .rate_limiter(
-            MeasuredRateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
-        )
+        .rate_limiter(MeasuredRateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
         .concurrent_updates(MeasuredUpdateProcessor(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
@@ -174,3 +178,30 @@ async def register_commands(application: CoachApplication, texts: Texts) -> None
                 BotCommand(name, texts.plain(text_lang, f"commands.{name}")) for name in names
             ]
             await application.bot.set_my_commands(commands, scope=scope, language_code=lang)
+
+
+def build_rewrite_service(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    checklist: Checklist,
+    texts: Texts,
+    clock: Clock = utcnow,
+) -> RewriteService | None:
+    """The rewrite service if a language model is configured; else None (no user hears of it)."""
+    if settings.llm_base_url is None or settings.llm_model is None:
+        return None
+    client = ChatClient(
+        settings.llm_base_url,
+        settings.llm_model,
+        api_key=settings.llm_api_key_value,
+        timeout_seconds=settings.llm_timeout_seconds,
+    )
+    return RewriteService(
+        uow,
+        checklist,
+        client,
+        load_prompts(),
+        texts,
+        daily_limit=settings.llm_daily_limit,
+        clock=clock,
+    )

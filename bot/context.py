@@ -17,6 +17,7 @@ from bot.privacy import PrivacyService
 from bot.profiles import ProfileService
 from bot.results import Clock, ResultsService
 from bot.reviews import ReviewService
+from bot.rewrite.service import RewriteService
 from bot.settings import Language, Settings
 from bot.stats import StatsService
 from bot.texts import Texts
@@ -40,6 +41,8 @@ class Services:
     pacer: ChatPacer
     groups: GroupService
     clock: Clock
+    # Only when a language model is configured (LLM_BASE_URL and LLM_MODEL).
+    rewrites: RewriteService | None = None
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

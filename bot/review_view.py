@@ -132,9 +132,17 @@ def render_review(texts: Texts, lang: str, stored: StoredReview, *, details: boo
 
 
 def review_keyboard(
-    texts: Texts, lang: str, stored: StoredReview, *, details: bool = False
+    texts: Texts,
+    lang: str,
+    stored: StoredReview,
+    *,
+    details: bool = False,
+    rewrite: bool = False,
 ) -> InlineKeyboardMarkup:
-    """Buttons: other platforms, details on/off, a new version, "I posted it"."""
+    """Buttons: other platforms, details on/off, a new version, "I posted it".
+
+    With `rewrite` (a language model is configured), a "suggest a rewrite" button too.
+    """
     review_id = stored.review_id
     platforms = [
         InlineKeyboardButton(
@@ -153,19 +161,26 @@ def review_keyboard(
             texts.raw(lang, "review.button_details"), callback_data=f"review.details:{review_id}:1"
         )
     )
-    return InlineKeyboardMarkup(
+    rows = [
+        platforms,
+        [toggle],
         [
-            platforms,
-            [toggle],
+            InlineKeyboardButton(
+                texts.raw(lang, "review.button_revise"),
+                callback_data=f"review.revise:{review_id}",
+            ),
+            InlineKeyboardButton(
+                texts.raw(lang, "review.button_posted"),
+                callback_data=f"review.posted:{review_id}",
+            ),
+        ],
+    ]
+    if rewrite:
+        rows.append(
             [
                 InlineKeyboardButton(
-                    texts.raw(lang, "review.button_revise"),
-                    callback_data=f"review.revise:{review_id}",
-                ),
-                InlineKeyboardButton(
-                    texts.raw(lang, "review.button_posted"),
-                    callback_data=f"review.posted:{review_id}",
-                ),
-            ],
-        ]
-    )
+                    texts.raw(lang, "rewrite.button"), callback_data=f"review.rewrite:{review_id}"
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(rows)

@@ -62,8 +62,26 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     webhook_path: str = "/telegram"
     log_format: Literal["text", "json"] = "text"
+    # Optional rewrites by a language model: any OpenAI-compatible chat-completions server.
+    # The feature exists for users only when both the URL and the model are set.
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    # Optional: local servers often need no key.
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=20, gt=0, le=300)
+    # Rewrites per user per day (the user's local day).
+    llm_daily_limit: int = Field(default=10, ge=1, le=1000)
 
-    @field_validator("bot_token", "admin_chat_id", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "bot_token",
+        "admin_chat_id",
+        "webhook_url",
+        "webhook_secret",
+        "llm_base_url",
+        "llm_model",
+        "llm_api_key",
+        mode="before",
+    )
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -114,6 +132,37 @@ class Settings(BaseSettings):
             raise ValueError("must be the public https:// URL Telegram will post updates to")
         return value
 
+    @field_validator("llm_base_url")
+    @classmethod
+    def _llm_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or any(c.isspace() for c in value)
+        ):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:11434/v1")
+        return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _llm_model(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+    @field_validator("llm_api_key")
+    @classmethod
+    def _llm_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it is a secret.
+        if value is None:
+            return None
+        key = value.get_secret_value().strip()
+        if any(c.isspace() for c in key):
+            raise ValueError("must not contain spaces or line breaks")
+        return SecretStr(key)
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -150,6 +199,17 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET: is required when WEBHOOK_URL is set")
         return self
 
+    @model_validator(mode="after")
+    def _llm_complete(self) -> Settings:
+        # Half a configuration is a mistake, not a wish to turn the feature off.
+        if self.llm_base_url is not None and self.llm_model is None:
+            raise ValueError("LLM_MODEL: is required when LLM_BASE_URL is set")
+        if self.llm_model is not None and self.llm_base_url is None:
+            raise ValueError("LLM_BASE_URL: is required when LLM_MODEL is set")
+        if self.llm_api_key is not None and self.llm_base_url is None:
+            raise ValueError("LLM_BASE_URL: is required when LLM_API_KEY is set")
+        return self
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -166,9 +226,20 @@ class Settings(BaseSettings):
         return self.webhook_secret.get_secret_value() if self.webhook_secret else None
 
     @property
+    def llm_api_key_value(self) -> str | None:
+        """The language model's API key in clear, for its Authorization header only."""
+        return self.llm_api_key.get_secret_value() if self.llm_api_key else None
+
+    @property
+    def rewrites_enabled(self) -> bool:
+        """Whether a language model is configured, so users are offered rewrites."""
+        return self.llm_base_url is not None and self.llm_model is not None
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """Every value that must never reach a log line."""
-        return tuple(s for s in (self.token, self.webhook_secret_value) if s)
+        values = (self.token, self.webhook_secret_value, self.llm_api_key_value)
+        return tuple(s for s in values if s)
 
     @property
     def sqlite_path(self) -> Path | None:

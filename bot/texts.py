@@ -432,6 +432,28 @@ class CliTexts(_Section):
     unreadable_file: str
 
 
+class RewriteTexts(_Section):
+    """Rewrites by a language model (only when the operator configured one)."""
+
+    button: str
+    working: str
+    title: str
+    scores: str
+    lower: str
+    facts: str
+    facts_none: str
+    body: str
+    still_failing: str
+    truncated: str
+    footer: str
+    error_timeout: str
+    error_server: str
+    error_malformed: str
+    limit: str
+    help_note: str
+    privacy_note: str
+
+
 class TextCatalog(_Section):
     """One language's complete set of texts."""
 
@@ -460,6 +482,7 @@ class TextCatalog(_Section):
     fallback: FallbackTexts
     errors: ErrorTexts
     cli: CliTexts
+    rewrite: RewriteTexts
 
 
 def _flatten(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:

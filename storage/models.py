@@ -354,3 +354,29 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Rewrite(Base):
+    """A rewrite of a reviewed draft suggested by the language model, and how it went.
+
+    Failed calls are kept too (no text, no score) for the record; only rewrites the user
+    actually received count against their daily limit.
+    """
+
+    __tablename__ = "rewrites"
+    __table_args__ = (Index("ix_rewrites_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), index=True
+    )
+    # ok, or why there is no rewrite: timeout | server | malformed.
+    status: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    # The checklist's score of the rewrite, and of the draft it rewrites (same platform).
+    score: Mapped[int | None] = mapped_column(Integer)
+    draft_score: Mapped[int] = mapped_column(Integer)
+    # Figures, names and links in the rewrite that the draft does not have.
+    new_facts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

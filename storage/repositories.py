@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Draft, DraftReview, Post, Profile, User
+from storage.models import Draft, DraftReview, Post, Profile, Rewrite, User
 
 
 class UserRepository:
@@ -89,3 +91,23 @@ class ProfileRepository:
     def add(self, profile: Profile) -> None:
         """Stage a new profile."""
         self._session.add(profile)
+
+
+class RewriteRepository:
+    """Rewrites the language model suggested."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, rewrite: Rewrite) -> None:
+        """Stage a rewrite (or a failed attempt)."""
+        self._session.add(rewrite)
+
+    async def count_since(self, user_id: int, since: datetime, statuses: tuple[str, ...]) -> int:
+        """How many of the user's rewrites with these statuses were made from `since` on."""
+        statement = select(func.count()).where(
+            Rewrite.user_id == user_id,
+            Rewrite.created_at >= since,
+            Rewrite.status.in_(statuses),
+        )
+        return (await self._session.execute(statement)).scalar_one()

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import DraftRepository, ProfileRepository, UserRepository
+from storage.repositories import (
+    DraftRepository,
+    ProfileRepository,
+    RewriteRepository,
+    UserRepository,
+)
 
 
 class UnitOfWork:
@@ -18,6 +23,7 @@ class UnitOfWork:
     users: UserRepository
     drafts: DraftRepository
     profiles: ProfileRepository
+    rewrites: RewriteRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -27,6 +33,7 @@ class UnitOfWork:
         self.users = UserRepository(self.session)
         self.drafts = DraftRepository(self.session)
         self.profiles = ProfileRepository(self.session)
+        self.rewrites = RewriteRepository(self.session)
         return self
 
     async def __aexit__(
@@ -46,15 +53,19 @@ class UnitOfWork:
         return bind is not None and bind.dialect.name == "postgresql"
 
     def insert_once(
-        self, model: type[Any], values: dict[str, Any], unique: Sequence[str]
+        self,
+        model: type[Any],
+        values: dict[str, Any] | list[dict[str, Any]],
+        unique: Sequence[str],
     ) -> postgresql.Insert | sqlite.Insert:
         """INSERT … ON CONFLICT (unique) DO NOTHING, for whichever back-end this is.
 
         Recording an occurrence under its unique key this way makes a second claim of
         the same occurrence (another process, a retry) a no-op instead of an error.
+        A list of rows becomes one multi-row statement.
         """
         insert = postgresql.insert if self.skip_locked else sqlite.insert
-        return insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+        return insert(model).values(values).on_conflict_do_nothing(index_elements=list(unique))
 
     async def commit(self) -> None:
         """Make the work so far durable."""

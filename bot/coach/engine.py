@@ -262,6 +262,10 @@ class Checklist:
         """The display name of a platform id ("x" -> "X")."""
         return self._platform(platform).name
 
+    def max_chars(self, platform: str) -> int:
+        """The platform's hard limit on a post's length."""
+        return self._platform(platform).max_chars
+
     def _platform(self, platform: str) -> PlatformSpec:
         try:
             return self._platforms[platform]

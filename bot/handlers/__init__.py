@@ -28,6 +28,7 @@ from bot.handlers import (
     privacy,
     profile,
     review,
+    rewrite,
     start,
     stats,
 )
@@ -104,6 +105,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(review.recheck_platform, pattern=review.PLATFORM_PATTERN),
         CallbackQueryHandler(review.toggle_details, pattern=review.DETAILS_PATTERN),
         CallbackQueryHandler(review.start_revision, pattern=review.REVISE_PATTERN),
+        CallbackQueryHandler(rewrite.suggest_rewrite, pattern=rewrite.REWRITE_PATTERN),
         CallbackQueryHandler(posts.record_from_review, pattern=posts.FROM_REVIEW_PATTERN),
         CallbackQueryHandler(posts.posted_platform, pattern=posts.PLATFORM_PATTERN),
         CallbackQueryHandler(posts.answer_result_button, pattern=posts.RESULT_PATTERN),

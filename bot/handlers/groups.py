@@ -345,7 +345,9 @@ async def open_full_review(
     await context.bot.send_message(
         chat_id,
         render_review(context.texts, context.lang, stored),
-        reply_markup=review_keyboard(context.texts, context.lang, stored),
+        reply_markup=review_keyboard(
+            context.texts, context.lang, stored, rewrite=context.services.rewrites is not None
+        ),
     )
 
 

@@ -110,5 +110,7 @@ async def open_draft(update: Update, context: CoachContext) -> None:
     await context.bot.send_message(
         chat_id,
         render_review(context.texts, context.lang, stored),
-        reply_markup=review_keyboard(context.texts, context.lang, stored),
+        reply_markup=review_keyboard(
+            context.texts, context.lang, stored, rewrite=services.rewrites is not None
+        ),
     )

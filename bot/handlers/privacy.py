@@ -14,7 +14,10 @@ DELETE_PATTERN = r"^privacy\.delete:(yes|no)$"
 
 async def show_privacy(update: Update, context: CoachContext) -> None:
     """What postcoach stores and why."""
-    await require_message(update).reply_text(context.render("privacy.body"))
+    text = context.render("privacy.body")
+    if context.services.rewrites is not None:
+        text += "\n\n" + context.render("rewrite.privacy_note")
+    await require_message(update).reply_text(text)
 
 
 async def export_data(update: Update, context: CoachContext) -> None:

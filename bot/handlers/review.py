@@ -48,7 +48,9 @@ async def _review_and_reply(update: Update, context: CoachContext, text: str) ->
     await reply_in_parts(
         message,
         render_review(context.texts, context.lang, stored),
-        reply_markup=review_keyboard(context.texts, context.lang, stored),
+        reply_markup=review_keyboard(
+            context.texts, context.lang, stored, rewrite=context.services.rewrites is not None
+        ),
     )
 
 
@@ -97,7 +99,13 @@ async def _show(
     await edit_in_place(
         query,
         render_review(context.texts, context.lang, stored, details=details),
-        review_keyboard(context.texts, context.lang, stored, details=details),
+        review_keyboard(
+            context.texts,
+            context.lang,
+            stored,
+            details=details,
+            rewrite=context.services.rewrites is not None,
+        ),
     )
 
 

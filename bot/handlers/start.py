@@ -39,4 +39,9 @@ async def start(update: Update, context: CoachContext) -> None:
 
 async def show_help(update: Update, context: CoachContext) -> None:
     """Explain what the bot does and list its commands."""
-    await reply_in_parts(require_message(update), context.render("help.body"))
+    message = require_message(update)
+    text = context.render("help.body")
+    # The rewrite button is offered under reviews in private chats only.
+    if context.services.rewrites is not None and message.chat.type == ChatType.PRIVATE:
+        text += "\n\n" + context.render("rewrite.help_note")
+    await reply_in_parts(message, text)

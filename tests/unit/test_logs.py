@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bot.logs import REDACTED, JsonFormatter, LogFormat, RedactingFormatter, configure_logging
+from bot.settings import Settings
 from tests.fakebot import DEFAULT_TOKEN
 
 SECRET = "webhook_Secret-0123456789"
@@ -116,3 +117,24 @@ def test_configure_logging_installs_the_chosen_format(
     assert handler.formatter is formatter
     # Request URLs carry the token: the HTTP client's loggers stay quiet even at DEBUG.
     assert logging.getLogger("httpx").level == logging.WARNING
+
+
+def test_the_language_model_key_is_redacted_too() -> None:
+    settings = Settings(
+        _env_file=None,
+        bot_token=DEFAULT_TOKEN,
+        llm_base_url="https://api.example.com/v1",
+        llm_model="gpt-4o-mini",
+        llm_api_key="sk-proj-Abc123_def456-GHI789",
+    )
+
+    def emit(logger: logging.Logger) -> None:
+        logger.warning("headers: {'Authorization': 'Bearer sk-proj-Abc123_def456-GHI789'}")
+
+    for formatter in (
+        RedactingFormatter("%(message)s", settings.secrets),
+        JsonFormatter(settings.secrets),
+    ):
+        output = _log_through(formatter, emit)
+        assert "sk-proj-Abc123_def456-GHI789" not in output
+        assert f"Bearer {REDACTED}" in output

@@ -30,6 +30,7 @@ from storage.models import (
     PostResult,
     Profile,
     ReviewItem,
+    Rewrite,
     User,
     UTCDateTime,
 )
@@ -328,3 +329,56 @@ async def test_delete_erases_rows_in_tables_added_by_later_features(
     assert removed == ROWS_PER_USER + 2
     assert await rows_referencing(engine, metadata, ANNA) == 0
     assert (await count(engine, entries), await count(engine, votes)) == (1, 1)
+
+
+async def add_rewrites(engine: AsyncEngine, *user_ids: int) -> None:
+    """A received rewrite and a failed attempt for each user, on their latest review."""
+    async with create_session_factory(engine)() as session:
+        for user_id in user_ids:
+            review_id = await session.scalar(
+                select(DraftReview.id)
+                .where(DraftReview.user_id == user_id)
+                .order_by(DraftReview.id.desc())
+                .limit(1)
+            )
+            assert review_id is not None
+            session.add_all(
+                [
+                    Rewrite(
+                        user_id=user_id,
+                        review_id=review_id,
+                        status="ok",
+                        text=f"Riscrittura {user_id}",
+                        score=80,
+                        draft_score=72,
+                        new_facts=["12.000"],
+                        created_at=T0,
+                    ),
+                    Rewrite(
+                        user_id=user_id,
+                        review_id=review_id,
+                        status="timeout",
+                        draft_score=72,
+                        created_at=T0,
+                    ),
+                ]
+            )
+        await session.commit()
+
+
+async def test_export_and_delete_cover_rewrites(engine: AsyncEngine) -> None:
+    await seed(engine, ANNA, LUCA)
+    await add_rewrites(engine, ANNA, LUCA)
+    rewrites = Base.metadata.tables[Rewrite.__tablename__]
+
+    export = await service(engine).export(ANNA)
+
+    rows = export["tables"][Rewrite.__tablename__]
+    assert [(row["user_id"], row["status"], row["text"]) for row in rows] == [
+        (ANNA, "ok", f"Riscrittura {ANNA}"),
+        (ANNA, "timeout", None),
+    ]
+    assert rows[0]["new_facts"] == ["12.000"]
+    assert await service(engine).delete(ANNA) == ROWS_PER_USER + 2
+    assert await rows_referencing(engine, Base.metadata, ANNA) == 0
+    assert await count(engine, rewrites) == 2

@@ -24,6 +24,11 @@ VARIABLES = (
     "WEBHOOK_PORT",
     "WEBHOOK_PATH",
     "LOG_FORMAT",
+    "LLM_BASE_URL",
+    "LLM_MODEL",
+    "LLM_API_KEY",
+    "LLM_TIMEOUT_SECONDS",
+    "LLM_DAILY_LIMIT",
 )
 
 
@@ -56,6 +61,8 @@ def test_libpq_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> Non
         ("LOG_LEVEL", "LOUD"),
         ("ADMIN_CHAT_ID", "everyone"),
         ("BOT_TOKEN", "hello"),
+        ("LLM_TIMEOUT_SECONDS", "0"),
+        ("LLM_DAILY_LIMIT", "none"),
     ],
 )
 def test_bad_value_names_the_variable(
@@ -83,3 +90,75 @@ def test_blank_optional_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> No
     settings = load_settings(None)
     assert settings.admin_chat_id is None
     assert settings.token is None
+
+
+def test_rewrites_are_off_by_default() -> None:
+    settings = load_settings(None)
+    assert not settings.rewrites_enabled
+    assert (settings.llm_base_url, settings.llm_model, settings.llm_api_key_value) == (
+        None,
+        None,
+        None,
+    )
+    assert settings.llm_timeout_seconds == 20
+    assert settings.llm_daily_limit == 10
+
+
+def test_url_and_model_turn_rewrites_on_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_BASE_URL", " http://127.0.0.1:11434/v1/ ")
+    monkeypatch.setenv("LLM_MODEL", " llama3.1 ")
+    monkeypatch.setenv("LLM_API_KEY", "")
+    settings = load_settings(None)
+    assert settings.rewrites_enabled
+    assert settings.llm_base_url == "http://127.0.0.1:11434/v1"
+    assert settings.llm_model == "llama3.1"
+    assert settings.llm_api_key_value is None
+
+
+def test_blank_model_settings_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY"):
+        monkeypatch.setenv(name, "  ")
+    assert not load_settings(None).rewrites_enabled
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        ({"LLM_BASE_URL": "https://api.example.com/v1"}, "LLM_MODEL"),
+        ({"LLM_MODEL": "gpt-4o-mini"}, "LLM_BASE_URL"),
+        ({"LLM_API_KEY": "sk-abcdef"}, "LLM_BASE_URL"),
+        ({"LLM_BASE_URL": "ftp://example.com", "LLM_MODEL": "m"}, "LLM_BASE_URL"),
+        ({"LLM_BASE_URL": "localhost:11434", "LLM_MODEL": "m"}, "LLM_BASE_URL"),
+    ],
+)
+def test_half_a_model_configuration_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], variable: str
+) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(None)
+    message = str(raised.value)
+    assert message.startswith(f"{variable}: ")
+    assert "\n" not in message
+
+
+def test_the_model_key_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456:ABCDEFGHIJKLMNOP")
+    monkeypatch.setenv("LLM_BASE_URL", "https://api.example.com/v1")
+    monkeypatch.setenv("LLM_MODEL", "gpt-4o-mini")
+    monkeypatch.setenv("LLM_API_KEY", "sk-secret-model-key-123")
+    settings = load_settings(None)
+    assert settings.llm_api_key_value == "sk-secret-model-key-123"
+    assert "sk-secret" not in repr(settings)
+    assert settings.secrets == ("123456:ABCDEFGHIJKLMNOP", "sk-secret-model-key-123")
+
+
+def test_a_bad_key_is_refused_without_repeating_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_BASE_URL", "https://api.example.com/v1")
+    monkeypatch.setenv("LLM_MODEL", "m")
+    monkeypatch.setenv("LLM_API_KEY", "sk-one two")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(None)
+    assert str(raised.value).startswith("LLM_API_KEY: ")
+    assert "sk-one" not in str(raised.value)

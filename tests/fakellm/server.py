@@ -1,0 +1,222 @@
+"""The fake chat-completions server: Starlette on uvicorn in a background thread.
+
+Started like the fake Bot API server (``tests/fakebot/server.py``): the socket is bound on
+127.0.0.1 to a free port before the thread starts, so the URL is known at once::
+
+    with FakeLLMServer() as llm:
+        settings = Settings(llm_base_url=llm.base_url, llm_model="fake-model")
+        llm.answer("A better post")          # the next answers
+        llm.answer_slowly("…", seconds=3)    # longer than the client's time-out
+        llm.fail(500)                        # a server error
+        llm.answer_malformed()               # a body that is not JSON
+
+By default it answers with the draft it was sent (the text between ``<<<`` and ``>>>`` of
+the prompt), which keeps every fact. Every request is recorded in ``calls``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+_START_TIMEOUT = 5.0
+_DRAFT = re.compile(r"<<<\n(.*)\n>>>", re.DOTALL)
+
+
+def draft_of(messages: list[dict[str, str]]) -> str:
+    """The draft quoted in the prompt's last message ("" if there is none)."""
+    match = _DRAFT.search(messages[-1]["content"]) if messages else None
+    return match.group(1) if match else ""
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """One request as the fake server saw it."""
+
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        """The chat messages of the request."""
+        return list(self.body.get("messages", [])) if isinstance(self.body, dict) else []
+
+
+@dataclass
+class _Behaviour:
+    answer: str | None = None
+    delay: float = 0.0
+    status: int = 200
+    raw_body: str | None = None
+    calls: list[ModelCall] = field(default_factory=list)
+
+
+def _completion(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+class FakeLLMServer:
+    """A loopback chat-completions server; a context manager that starts and stops it."""
+
+    def __init__(self, *, host: str = "127.0.0.1") -> None:
+        self._host = host
+        self._port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._behaviour = _Behaviour()
+
+    # -------------------------------------------------------------- what it answers
+
+    def answer(self, content: str) -> None:
+        """Answer every request with this content, at once."""
+        self._set(answer=content)
+
+    def answer_slowly(self, content: str, seconds: float) -> None:
+        """Answer with this content after waiting `seconds`."""
+        self._set(answer=content, delay=seconds)
+
+    def fail(self, status: int = 500) -> None:
+        """Answer every request with this HTTP error."""
+        self._set(status=status)
+
+    def answer_malformed(self, body: str = "<html>not json</html>") -> None:
+        """Answer 200 with a body that is not a chat completion."""
+        self._set(raw_body=body)
+
+    def reset(self) -> None:
+        """Back to echoing the draft, with no calls recorded."""
+        self._behaviour = _Behaviour()
+
+    def _set(self, **changes: Any) -> None:
+        calls = self._behaviour.calls
+        self._behaviour = _Behaviour(calls=calls, **changes)
+
+    @property
+    def calls(self) -> list[ModelCall]:
+        """The requests received so far."""
+        return list(self._behaviour.calls)
+
+    # -------------------------------------------------------------- serving
+
+    def _app(self) -> Starlette:
+        async def completions(request: Request) -> Response:
+            behaviour = self._behaviour
+            raw = await request.body()
+            try:
+                body: Any = json.loads(raw)
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+            call = ModelCall(request.url.path, dict(request.headers), body)
+            behaviour.calls.append(call)
+            if behaviour.delay:
+                await asyncio.sleep(behaviour.delay)
+            if behaviour.status != 200:
+                error = {"error": {"message": "the fake model failed", "type": "server_error"}}
+                return JSONResponse(error, status_code=behaviour.status)
+            if behaviour.raw_body is not None:
+                return Response(behaviour.raw_body, media_type="application/json")
+            content = behaviour.answer if behaviour.answer is not None else draft_of(call.messages)
+            model = body.get("model", "") if isinstance(body, dict) else ""
+            return JSONResponse(_completion(model, content))
+
+        return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on (only once started)."""
+        if self._port is None:
+            raise RuntimeError("the fake model server is not running")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """The value for LLM_BASE_URL."""
+        return f"http://{self._host}:{self.port}/v1"
+
+    def start(self) -> FakeLLMServer:
+        """Bind the socket and serve in a background thread; return once it accepts calls."""
+        if self._thread is not None:
+            raise RuntimeError("the fake model server is already running")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, 0))
+        sock.listen(64)
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app(),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name="fake-llm", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self._thread = None
+                self._port = None
+                raise RuntimeError("the fake model server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._thread = None
+        self._server = None
+        self._port = None
+
+    def __enter__(self) -> FakeLLMServer:
+        """Start the server."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the server."""
+        self.stop()
