@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from bot.app import build_application
+from bot.app import build_application, settle_heap
 from bot.context import CoachContext
 from bot.handlers.nudges import send_due_nudges
 from bot.logs import configure_logging
@@ -58,6 +58,7 @@ async def _run(config: dict[str, Any]) -> dict[str, Any]:
 
     application = build_application(settings)
     await application.initialize()
+    settle_heap()  # as `postcoach run` does once the application is built
     try:
         context = CoachContext(application)
         passes: list[int] = []

@@ -62,11 +62,12 @@ def _run_polling(settings: Settings, texts: Texts) -> int:
     """Migrate, then long-poll until SIGTERM or SIGINT."""
     from telegram import Update
 
-    from bot.app import build_application
+    from bot.app import build_application, settle_heap
     from storage.migrate import upgrade
 
     upgrade(settings.database_url)
     application = build_application(settings, texts=texts, checklist=_checklist())
+    settle_heap()
     # PTB stops on SIGTERM/SIGINT: polling ends, queued updates, jobs and sends finish.
     application.run_polling(
         allowed_updates=Update.ALL_TYPES, timeout=settings.polling_timeout, close_loop=False
@@ -83,13 +84,14 @@ def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int
         sock = bind(settings.webhook_listen, settings.webhook_port)
     except WebhookError as exc:
         raise StartupError(f"WEBHOOK_PORT: {exc}") from None
-    from bot.app import build_application, build_webhook_app
+    from bot.app import build_application, build_webhook_app, settle_heap
     from storage.migrate import upgrade
 
     with sock:
         upgrade(settings.database_url)
         application = build_application(settings, texts=texts, checklist=_checklist())
         web_app = build_webhook_app(application, settings)
+        settle_heap()
         serving = serve(
             application,
             web_app,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import timedelta
 from typing import Any
@@ -130,7 +131,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=CoachContext))
         # Both measured: see bot/metrics.py for how update-to-reply latency is taken.
-        .rate_limiter(MeasuredRateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
+        .rate_limiter(MeasuredRateLimiter(settings.telegram_max_rate, max_retries=3))
         .concurrent_updates(MeasuredUpdateProcessor(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
@@ -149,6 +150,16 @@ def build_application(
             send_due_work, interval=settings.scheduler_tick_seconds, first=1, name="tick"
         )
     return application
+
+
+def settle_heap() -> None:
+    """Call once the application is built: start-up garbage is collected, and what remains
+    (checklist, language model, time zones, texts, ...) lives as long as the process, so
+    it is moved out of the collector's sight. A full collection then takes milliseconds
+    instead of the ~100 ms that stalled every send in flight (benchmarks/nudge_dispatch).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def build_webhook_app(application: CoachApplication, settings: Settings) -> Starlette:

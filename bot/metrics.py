@@ -39,7 +39,9 @@ from prometheus_client import (
     generate_latest,
 )
 from telegram import Update
-from telegram.ext import AIORateLimiter, BaseUpdateProcessor
+from telegram.ext import BaseUpdateProcessor
+
+from bot.ratelimit import PacedRateLimiter, Result
 
 logger = logging.getLogger(__name__)
 
@@ -210,24 +212,22 @@ class MeasuredUpdateProcessor(BaseUpdateProcessor):
         await self._inner.shutdown()
 
 
-_Result = bool | dict[str, Any] | list[dict[str, Any]]
-
-
-class MeasuredRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter that also counts failed calls and times the first reply."""
+class MeasuredRateLimiter(PacedRateLimiter):
+    """The bot's rate limiter (bot/ratelimit.py) that also counts failed calls and times
+    the first reply."""
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, _Result]],
+        callback: Callable[..., Coroutine[Any, Any, Result]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> _Result:
+    ) -> Result:
         """Rate-limit the call as AIORateLimiter does, measuring each attempt."""
 
-        async def measured(*call_args: Any, **call_kwargs: Any) -> _Result:
+        async def measured(*call_args: Any, **call_kwargs: Any) -> Result:
             try:
                 result = await callback(*call_args, **call_kwargs)
             except Exception as exc:

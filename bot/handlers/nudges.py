@@ -22,7 +22,7 @@ from bot import metrics
 from bot.context import CoachContext
 from bot.handlers.stats import chart_png, render_stats
 from bot.nudges.schedule import load_zone, parse_local_time
-from bot.nudges.service import WEEKLY, Delivery
+from bot.nudges.service import CLAIM_BATCH, WEEKLY, Confirmations, Delivery
 from bot.replies import close_keyboard, require_callback, require_message, require_user
 from bot.texts import Texts
 
@@ -34,6 +34,8 @@ SNOOZE_PATTERN = rf"^nudge\.snooze:{_ID}:(1h|3h|tomorrow)$"
 SKIP_PATTERN = rf"^nudge\.skip:{_ID}$"
 PAUSE_PATTERN = rf"^nudge\.pause:{_ID}$"
 MAX_PAUSE_DAYS = 366
+# Sends in flight at once; the rate limiter, not this, sets the pace.
+SENDERS = 8
 
 
 def compose(texts: Texts, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup]:
@@ -104,8 +106,8 @@ async def _send_weekly(context: CoachContext, delivery: Delivery) -> None:
     )
 
 
-async def deliver(context: CoachContext, delivery: Delivery) -> None:
-    """Send one claimed nudge or weekly review and record the outcome."""
+async def deliver(context: CoachContext, delivery: Delivery, outcomes: Confirmations) -> None:
+    """Send one claimed nudge or weekly review and note the outcome."""
     nudges = context.services.nudges
     try:
         async with context.services.pacer.turn(delivery.user_id):
@@ -117,23 +119,61 @@ async def deliver(context: CoachContext, delivery: Delivery) -> None:
     except Forbidden:
         # Blocked: stop writing to them until they come back.
         await nudges.set_active(delivery.user_id, False)
-        await nudges.confirm(delivery.send_id, delivered=False)
+        await outcomes.add(delivery.send_id, delivered=False)
         return
     except TelegramError as error:
         # Left claimed: the lease expires and the next tick tries again, within the grace.
         logger.warning("nudge %s not sent: %s", delivery.send_id, type(error).__name__)
         return
-    await nudges.confirm(delivery.send_id, delivered=True)
+    await outcomes.add(delivery.send_id, delivered=True)
     metrics.count_nudge("late" if delivery.late else "sent")
 
 
 async def send_due_nudges(context: CoachContext) -> int:
-    """Claim what is due and send it; the rate limiter paces the sends. Returns the count."""
-    total = 0
-    while deliveries := await context.services.nudges.claim():
-        await asyncio.gather(*(deliver(context, d) for d in deliveries))
-        total += len(deliveries)
-    return total
+    """Claim what is due and send it; returns the count.
+
+    A pipeline: one task claims batches into a short queue while SENDERS tasks send
+    from it, so claiming the next batch overlaps sending this one. The rate limiter
+    paces the sends; outcomes are written in batches. Lateness is judged at the start
+    of the tick, not at each batch's claim.
+    """
+    nudges = context.services.nudges
+    tick_started = context.services.clock()
+    queue: asyncio.Queue[Delivery | None] = asyncio.Queue(maxsize=CLAIM_BATCH)
+    confirmations = Confirmations(nudges)
+    claimed = 0
+
+    async def claim_all() -> None:
+        nonlocal claimed
+        try:
+            while (batch := await nudges.claim_batch(tick_started=tick_started)).handled:
+                claimed += len(batch.deliveries)
+                for delivery in batch.deliveries:
+                    await queue.put(delivery)
+        finally:
+            for _ in range(SENDERS):
+                await queue.put(None)
+
+    async def send_all() -> None:
+        while (delivery := await queue.get()) is not None:
+            try:
+                await deliver(context, delivery, confirmations)
+            except Exception:
+                # Left claimed: the lease hands it to a later tick.
+                logger.exception("nudge %s not sent", delivery.send_id)
+
+    try:
+        # Every task runs to its end even if one fails, so no outcome is noted after the
+        # last flush.
+        results = await asyncio.gather(
+            claim_all(), *(send_all() for _ in range(SENDERS)), return_exceptions=True
+        )
+    finally:
+        await confirmations.flush()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return claimed
 
 
 def _send_id(context: CoachContext) -> int:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from time import monotonic as _monotonic
 
-from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy import Select, case, func, or_, select, union_all, update
 
 from bot import metrics
 from bot.nudges.compose import Tone, choose_idea, choose_tone
@@ -37,7 +38,7 @@ SNOOZE = "snooze"
 WEEKLY_DAYS = frozenset({0})
 WEEKLY_TIME = "09:00"
 DEFAULT_QUIET = ("21:00", "08:00")
-CLAIM_BATCH = 200
+CLAIM_BATCH = 50
 # Claimed this long after the due instant, a nudge is marked late (a tick is ~20 s).
 LATE_AFTER = timedelta(minutes=2)
 # A claim not confirmed sent within this time belongs to a process that died.
@@ -68,12 +69,24 @@ class Delivery:
     zone: str
 
 
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """One claim: what to send now, and how many schedules and old claims it handled."""
+
+    deliveries: list[Delivery]
+    handled: int
+
+
 def _time(text: str | None, default: str) -> time:
     return parse_local_time(text or default) or parse_local_time(default) or time(9, 0)
 
 
 def _quiet(schedule: NudgeSchedule) -> QuietHours:
     return QuietHours(_time(schedule.quiet_start, "21:00"), _time(schedule.quiet_end, "08:00"))
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
 
 
 def next_due(schedule: NudgeSchedule, after: datetime) -> datetime | None:
@@ -180,74 +193,117 @@ class NudgeService:
             statement = statement.with_for_update(skip_locked=True, of=NudgeSchedule)
         return statement
 
-    async def claim(self, limit: int = CLAIM_BATCH) -> list[Delivery]:
+    async def claim(
+        self, limit: int = CLAIM_BATCH, *, tick_started: datetime | None = None
+    ) -> list[Delivery]:
         """Record and return what is due now (and claims abandoned by a dead process)."""
+        return (await self.claim_batch(limit, tick_started=tick_started)).deliveries
+
+    async def claim_batch(
+        self, limit: int = CLAIM_BATCH, *, tick_started: datetime | None = None
+    ) -> ClaimedBatch:
+        """Claim up to `limit` due schedules; what to send, and how many were handled.
+
+        Lateness is judged at `tick_started` when given: a nudge that waits its turn
+        behind thousands due in the same minute is not late, the tick is. A batch may
+        hold nothing to send (all missed) while more is due: go on until `handled` is 0.
+        """
         now = self._clock()
+        judged = min(now, tick_started) if tick_started is not None else now
         async with self._uow() as uow:
             rows = (
                 await uow.session.execute(self._due_schedules(now, limit, uow.skip_locked))
             ).all()
-            claimed: list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]] = []
+            occurrences: list[tuple[NudgeSchedule, User, str, datetime, bool, str | None]] = []
             for schedule, user in rows:
-                if schedule.paused_until is not None:
-                    # The pause is over: occurrences inside it were not missed, just paused.
-                    if (
-                        schedule.next_due_at is not None
-                        and schedule.next_due_at < schedule.paused_until
-                    ):
-                        schedule.next_due_at = next_due(schedule, schedule.paused_until)
-                    schedule.paused_until = None
-                dues: list[tuple[datetime, str]] = []
-                if schedule.snooze_due_at is not None and schedule.snooze_due_at <= now:
-                    dues.append((schedule.snooze_due_at, SNOOZE))
-                    schedule.snooze_due_at = None
-                if schedule.next_due_at is not None and schedule.next_due_at <= now:
-                    dues.append((schedule.next_due_at, schedule.kind))
-                    # Jump to the first occurrence after now: downtime never causes a burst.
-                    schedule.next_due_at = next_due(schedule, max(schedule.next_due_at, now))
-                for due, kind in dues:
-                    missed = now - due > self._grace
-                    idea = None
-                    if kind != WEEKLY and not missed:
-                        idea = (
-                            schedule.last_idea
-                            if kind == SNOOZE and schedule.last_idea
-                            else choose_idea(schedule.last_idea, int(due.timestamp()) // 60)
-                        )
-                    late = not missed and now - due > LATE_AFTER
-                    send_id = (
-                        await uow.session.execute(
-                            uow.insert_once(
-                                NudgeSend,
-                                {
-                                    "schedule_id": schedule.id,
-                                    "user_id": user.id,
-                                    "kind": schedule.kind if kind == SNOOZE else kind,
-                                    "due_at": due,
-                                    "status": "missed" if missed else "claimed",
-                                    "idea": idea,
-                                    "claimed_at": now,
-                                    "late": late,
-                                },
-                                ("schedule_id", "due_at"),
-                            ).returning(NudgeSend.id)
-                        )
-                    ).scalar_one_or_none()
-                    if send_id is not None and missed:
-                        metrics.count_nudge("missed")
-                    if send_id is None or missed:
-                        continue
-                    if idea is not None:
-                        schedule.last_idea = idea
-                    claimed.append((send_id, schedule, user, schedule.kind, due, late, idea))
-            claimed += await self._take_over(uow, now, limit)
-            deliveries = await self._deliveries(uow, claimed, now)
+                occurrences += self._advance(schedule, user, now, judged)
+            claimed = await self._record(uow, occurrences, now, judged)
+            taken, expired = await self._take_over(uow, now, limit)
+            deliveries = await self._deliveries(uow, claimed + taken, now)
             await uow.commit()
-        return deliveries
+        return ClaimedBatch(deliveries, handled=len(rows) + len(taken) + expired)
+
+    def _advance(
+        self, schedule: NudgeSchedule, user: User, now: datetime, judged: datetime
+    ) -> list[tuple[NudgeSchedule, User, str, datetime, bool, str | None]]:
+        """Move a due schedule past now; its occurrences as (.., kind, due, missed, idea)."""
+        if schedule.paused_until is not None:
+            # The pause is over: occurrences inside it were not missed, just paused.
+            if schedule.next_due_at is not None and schedule.next_due_at < schedule.paused_until:
+                schedule.next_due_at = next_due(schedule, schedule.paused_until)
+            schedule.paused_until = None
+        dues: list[tuple[datetime, str]] = []
+        if schedule.snooze_due_at is not None and schedule.snooze_due_at <= now:
+            dues.append((schedule.snooze_due_at, SNOOZE))
+            schedule.snooze_due_at = None
+        if schedule.next_due_at is not None and schedule.next_due_at <= now:
+            dues.append((schedule.next_due_at, schedule.kind))
+            # Jump to the first occurrence after now: downtime never causes a burst.
+            schedule.next_due_at = next_due(schedule, max(schedule.next_due_at, now))
+        occurrences = []
+        for due, kind in dues:
+            missed = judged - due > self._grace
+            idea = None
+            if kind != WEEKLY and not missed:
+                idea = (
+                    schedule.last_idea
+                    if kind == SNOOZE and schedule.last_idea
+                    else choose_idea(schedule.last_idea, int(due.timestamp()) // 60)
+                )
+                schedule.last_idea = idea
+            kind = schedule.kind if kind == SNOOZE else kind
+            occurrences.append((schedule, user, kind, due, missed, idea))
+        return occurrences
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        occurrences: Sequence[tuple[NudgeSchedule, User, str, datetime, bool, str | None]],
+        now: datetime,
+        judged: datetime,
+    ) -> list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]]:
+        """Insert every occurrence in one statement; those already recorded are skipped.
+        Claimed at `now`; late if due more than LATE_AFTER before `judged`."""
+        if not occurrences:
+            return []
+        values = [
+            {
+                "schedule_id": schedule.id,
+                "user_id": user.id,
+                "kind": kind,
+                "due_at": due,
+                "status": "missed" if missed else "claimed",
+                "idea": idea,
+                "claimed_at": now,
+                "late": not missed and judged - due > LATE_AFTER,
+            }
+            for schedule, user, kind, due, missed, idea in occurrences
+        ]
+        inserted = {
+            (schedule_id, _utc(due)): send_id
+            for send_id, schedule_id, due in await uow.session.execute(
+                uow.insert_once(NudgeSend, values, ("schedule_id", "due_at")).returning(
+                    NudgeSend.id, NudgeSend.schedule_id, NudgeSend.due_at
+                )
+            )
+        }
+        claimed = []
+        for (schedule, user, kind, due, missed, idea), row in zip(
+            occurrences, values, strict=True
+        ):
+            send_id = inserted.get((schedule.id, _utc(due)))
+            if send_id is None:
+                continue
+            if missed:
+                metrics.count_nudge("missed")
+                continue
+            claimed.append((send_id, schedule, user, kind, due, bool(row["late"]), idea))
+        return claimed
 
     async def _take_over(
         self, uow: UnitOfWork, now: datetime, limit: int
-    ) -> list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]]:
+    ) -> tuple[list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]], int]:
+        """Claims a dead process never confirmed: to send again (late), and how many expired."""
         statement = (
             select(NudgeSend, NudgeSchedule, User)
             .join(NudgeSchedule, NudgeSchedule.id == NudgeSend.schedule_id)
@@ -258,15 +314,17 @@ class NudgeService:
         if uow.skip_locked:
             statement = statement.with_for_update(skip_locked=True, of=NudgeSend)
         taken = []
+        expired = 0
         for send, schedule, user in (await uow.session.execute(statement)).all():
             if now - send.due_at > self._grace or not user.is_active:
                 send.status = "missed"
                 metrics.count_nudge("missed")
+                expired += 1
                 continue
             send.claimed_at = now
             send.late = True
             taken.append((send.id, schedule, user, send.kind, send.due_at, True, send.idea))
-        return taken
+        return taken, expired
 
     async def _deliveries(
         self,
@@ -323,15 +381,29 @@ class NudgeService:
 
     async def confirm(self, send_id: int, *, delivered: bool) -> None:
         """Record the outcome of a send: sent (or late), or failed for good."""
+        await self.confirm_many([send_id] if delivered else [], [] if delivered else [send_id])
+
+    async def confirm_many(self, delivered: Sequence[int], failed: Sequence[int] = ()) -> None:
+        """Record the outcome of many sends in one transaction (two UPDATEs)."""
+        if not delivered and not failed:
+            return
+        claimed = NudgeSend.status == "claimed"
         async with self._uow() as uow:
-            send = await uow.session.get(NudgeSend, send_id)
-            if send is None or send.status != "claimed":
-                return
             if delivered:
-                send.status = "late" if send.late else "sent"
-                send.sent_at = self._clock()
-            else:
-                send.status = "failed"
+                await uow.session.execute(
+                    update(NudgeSend)
+                    .where(NudgeSend.id.in_(delivered), claimed)
+                    .values(
+                        status=case((NudgeSend.late.is_(True), "late"), else_="sent"),
+                        sent_at=self._clock(),
+                    )
+                )
+            if failed:
+                await uow.session.execute(
+                    update(NudgeSend)
+                    .where(NudgeSend.id.in_(failed), claimed)
+                    .values(status="failed")
+                )
             await uow.commit()
 
     # ---------------------------------------------------------------- the user's controls
@@ -425,3 +497,44 @@ class NudgeService:
                 for schedule in await self._schedules(uow, user_id):
                     schedule.next_due_at = next_due(schedule, now)
             await uow.commit()
+
+
+class Confirmations:
+    """Outcomes of sends, written in batches: one transaction per `flush_every` sends or
+    `max_age` seconds instead of one per send.
+
+    The price is a window: a process killed after Telegram accepted a nudge and before
+    its batch was written sends that nudge again once the lease expires. `max_age` keeps
+    the window short; a graceful stop flushes.
+    """
+
+    def __init__(
+        self,
+        nudges: NudgeService,
+        flush_every: int = 50,
+        max_age: float = 0.25,
+        monotonic: Callable[[], float] = _monotonic,
+    ) -> None:
+        self._nudges = nudges
+        self._flush_every = flush_every
+        self._max_age = max_age
+        self._monotonic = monotonic
+        self._delivered: list[int] = []
+        self._failed: list[int] = []
+        self._oldest: float | None = None
+
+    async def add(self, send_id: int, *, delivered: bool) -> None:
+        """Note one outcome; write the batch if it is full or old enough."""
+        (self._delivered if delivered else self._failed).append(send_id)
+        now = self._monotonic()
+        if self._oldest is None:
+            self._oldest = now
+        pending = len(self._delivered) + len(self._failed)
+        if pending >= self._flush_every or now - self._oldest >= self._max_age:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write every outcome noted so far."""
+        delivered, failed = self._delivered, self._failed
+        self._delivered, self._failed, self._oldest = [], [], None
+        await self._nudges.confirm_many(delivered, failed)

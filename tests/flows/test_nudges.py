@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.app import build_application
 from bot.context import Services
+from bot.nudges.service import CLAIM_BATCH
 from bot.texts import Texts
 from storage.migrate import upgrade_engine
 from storage.models import NudgeSchedule, NudgeSend, Profile, User, utcnow
@@ -82,6 +83,13 @@ async def _nudge_schedule(bot: Bot, user_id: int) -> NudgeSchedule:
                 )
             )
         ).scalar_one()
+
+
+async def _statuses(bot: Bot, *user_ids: int) -> list[str]:
+    statuses = []
+    for user_id in user_ids:
+        statuses += [send.status for send in await _sends(bot, user_id)]
+    return sorted(statuses)
 
 
 def _nudges(messages: list[SentMessage]) -> list[SentMessage]:
@@ -319,3 +327,44 @@ async def test_monday_review_sends_the_week_and_the_chart(bot: Bot) -> None:
     assert "La settimana scorsa: 0 post su 2" in (texts[0].plain_text or "")
     assert photos
     assert (photos[0].content or b"").startswith(b"\x89PNG")
+
+
+async def test_a_long_tick_judges_lateness_at_its_start(bot: Bot) -> None:
+    thursday = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+    bot.clock.now = thursday - timedelta(hours=1)
+    for user_id in (931, 932, 933):
+        await _schedule(bot, user_id, days=[3], at="09:00")
+    tick_started = thursday + timedelta(seconds=20)
+    nudges = _services(bot).nudges
+    # Thousands were due in the same minute: this batch is claimed 10 minutes into the
+    # tick. Waiting for its turn does not make a nudge late (the late note is not shown).
+    bot.clock.now = thursday + timedelta(minutes=10)
+    claimed = await nudges.claim(limit=2, tick_started=tick_started)
+    assert len(claimed) == 2
+    assert not any(c.late for c in claimed)
+    # Without the tick's start, the same wait would count as late.
+    [last] = await nudges.claim()
+    assert last.late
+    await nudges.confirm_many([c.send_id for c in (*claimed, last)])
+    assert await _statuses(bot, 931, 932, 933) == ["late", "sent", "sent"]
+    # A confirmation only moves a claimed send: a second one changes nothing.
+    await nudges.confirm_many([last.send_id], [claimed[0].send_id])
+    assert await _statuses(bot, 931, 932, 933) == ["late", "sent", "sent"]
+
+
+async def test_one_tick_sends_more_than_a_claim_batch_each_once(bot: Bot) -> None:
+    # Set up on Monday: the weekly reviews of that morning are missed by Thursday, a
+    # whole batch of them with nothing to send, and the tick goes on past them.
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    users = range(940, 940 + CLAIM_BATCH * 2 + 7)
+    for user_id in users:
+        await _schedule(bot, user_id, days=[3], at="09:00")
+    bot.clock.now = datetime(2026, 11, 19, 8, 0, 30, tzinfo=UTC)
+    sent = _nudges(await bot.tick())
+    assert sorted(m.chat_id for m in sent) == list(users)
+    async with bot.sessions() as session:
+        statuses = (
+            await session.execute(select(NudgeSend.status).where(NudgeSend.kind == "nudge"))
+        ).scalars()
+        assert set(statuses) == {"sent"}
+    assert _nudges(await bot.tick()) == []
