@@ -1,13 +1,14 @@
 """A fresh postcoach process for `benchmarks.scale_users`: start-up, memory, claim query.
 
 It starts the way `postcoach run` does, up to the point where polling would begin: settings
-from the environment, texts, logging, migrations (`storage.migrate.upgrade`), the checklist,
-`build_application`, then `initialize()` (getMe), `post_init` (the command menus) and
-`start()` (the JobQueue with its one tick). Then it prints a JSON line with its resident
-memory, and times the tick's claim query (`NudgeService._due_schedules(now, 200, False)`,
-executed and fetched through the bot's own engine and session factory, after two warm-up
-runs) at the instants the parent chose, `repeat` times or for `CASE_SECONDS`, whichever
-ends first. The last stdout line is a JSON object with the timings.
+from the environment, texts, logging, migrations (`storage.migrate.upgrade`), the checklist
+(its language model from CACHE_DIR), `build_application`, `settle_heap()`, then
+`initialize()` (getMe), `post_init` (the command menus) and `start()` (the JobQueue with its
+one tick). Then it prints a JSON line with its resident memory, and times the tick's claim
+query (`NudgeService._due_schedules(now, CLAIM_BATCH, False)`, executed and fetched through
+the bot's own engine and session factory, after two warm-up runs) at the instants the
+parent chose, `repeat` times or for `CASE_SECONDS`, whichever ends first. The last stdout
+line is a JSON object with the timings.
 
 Usage (the benchmark does this): `python -m benchmarks._startup_child CONFIG_JSON`, with
 BOT_TOKEN, DATABASE_URL, TELEGRAM_BASE_URL and TELEGRAM_BASE_FILE_URL in the environment.
@@ -25,10 +26,11 @@ from typing import Any
 
 import psutil
 
-from bot.app import CoachApplication, build_application
+from bot.app import CoachApplication, build_application, settle_heap
 from bot.coach import load_checklist
 from bot.context import Services
 from bot.logs import configure_logging
+from bot.nudges.service import CLAIM_BATCH
 from bot.settings import Settings
 from bot.texts import load_texts
 from storage.database import create_session_factory
@@ -53,7 +55,9 @@ async def _time_claims(
     sessions = create_session_factory(application.bot_data["engine"])
     timings: dict[str, Any] = {}
     for name, text in instants.items():
-        statement = services.nudges._due_schedules(datetime.fromisoformat(text), 200, False)
+        statement = services.nudges._due_schedules(
+            datetime.fromisoformat(text), CLAIM_BATCH, False
+        )
         samples: list[float] = []
         rows = 0
         gc.collect()
@@ -99,7 +103,10 @@ def main() -> None:
     texts = load_texts(settings.default_language)
     configure_logging(settings.log_level_number, settings.secrets, settings.log_format)
     upgrade(settings.database_url)
-    application = build_application(settings, texts=texts, checklist=load_checklist())
+    application = build_application(
+        settings, texts=texts, checklist=load_checklist(model_cache=settings.cache_dir)
+    )
+    settle_heap()
     _emit(asyncio.run(_serve(application, config)))
 
 

@@ -31,11 +31,11 @@ def _load() -> tuple[Settings, Texts]:
     return settings, load_texts(settings.default_language)
 
 
-def _checklist() -> Checklist:
+def _checklist(settings: Settings) -> Checklist:
     from bot.coach import ChecklistError, load_checklist
 
     try:
-        return load_checklist()
+        return load_checklist(model_cache=settings.cache_dir)
     except ChecklistError as exc:
         raise StartupError(str(exc)) from None
 
@@ -66,7 +66,7 @@ def _run_polling(settings: Settings, texts: Texts) -> int:
     from storage.migrate import upgrade
 
     upgrade(settings.database_url)
-    application = build_application(settings, texts=texts, checklist=_checklist())
+    application = build_application(settings, texts=texts, checklist=_checklist(settings))
     settle_heap()
     # PTB stops on SIGTERM/SIGINT: polling ends, queued updates, jobs and sends finish.
     application.run_polling(
@@ -89,7 +89,7 @@ def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int
 
     with sock:
         upgrade(settings.database_url)
-        application = build_application(settings, texts=texts, checklist=_checklist())
+        application = build_application(settings, texts=texts, checklist=_checklist(settings))
         web_app = build_webhook_app(application, settings)
         settle_heap()
         serving = serve(
@@ -125,7 +125,7 @@ def review(args: argparse.Namespace) -> int:
     from bot.cli_review import review_file
 
     settings, texts = _load()
-    return review_file(args, settings, texts, _checklist())
+    return review_file(args, settings, texts, _checklist(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:

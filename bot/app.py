@@ -89,7 +89,7 @@ def build_application(
     texts = texts or load_texts(settings.default_language)
     engine = create_engine(settings.database_url)
     uow = unit_of_work_factory(create_session_factory(engine))
-    checklist = checklist or load_checklist()
+    checklist = checklist or load_checklist(model_cache=settings.cache_dir)
     services = Services(
         settings=settings,
         texts=texts,

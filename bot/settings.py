@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     webhook_path: str = "/telegram"
     log_format: Literal["text", "json"] = "text"
+    # Files the bot can rebuild (the language model, ready to map); empty: no cache.
+    cache_dir: Path | None = Path("data/cache")
     # Optional rewrites by a language model: any OpenAI-compatible chat-completions server.
     # The feature exists for users only when both the URL and the model are set.
     llm_base_url: str | None = None
@@ -80,6 +82,7 @@ class Settings(BaseSettings):
         "llm_base_url",
         "llm_model",
         "llm_api_key",
+        "cache_dir",
         mode="before",
     )
     @classmethod

@@ -200,6 +200,7 @@ class Checklist:
         platforms: PlatformsFile,
         language: LanguageFile,
         texts: Mapping[str, TextsFile],
+        model_cache: Path | None = None,
     ) -> None:
         _check_patterns(rules)
         _check_texts(rules, texts)
@@ -234,6 +235,7 @@ class Checklist:
             model_min_letters=language.model_min_letters,
             model_min_confidence=language.model_min_confidence,
             model_max_chars=language.model_max_chars,
+            model_cache=model_cache,
         )
 
     def warm_up(self) -> None:
@@ -348,7 +350,7 @@ class Checklist:
         return tuple(item.id for item in flagged[: self._top_fixes])
 
 
-def _read_all(directory: Traversable) -> Checklist:
+def _read_all(directory: Traversable, model_cache: Path | None = None) -> Checklist:
     rules = read_model(directory, RULES_FILE, RulesFile)
     platforms = read_model(directory, PLATFORMS_FILE, PlatformsFile)
     language = read_model(directory, LANGUAGE_FILE, LanguageFile)
@@ -358,12 +360,16 @@ def _read_all(directory: Traversable) -> Checklist:
         if catalog.language != code:
             raise ChecklistError(f"{code}.yaml: language is {catalog.language!r}, not {code!r}")
         texts[code] = catalog
-    return Checklist(rules, platforms, language, texts)
+    return Checklist(rules, platforms, language, texts, model_cache)
 
 
-def load_checklist(directory: Path | None = None) -> Checklist:
-    """Read and validate prompts/checklist (or `directory`); raises ChecklistError."""
-    checklist = _read_all(directory if directory is not None else default_directory())
+def load_checklist(directory: Path | None = None, *, model_cache: Path | None = None) -> Checklist:
+    """Read and validate prompts/checklist (or `directory`); raises ChecklistError.
+
+    `model_cache`: a folder where the language model is kept ready to map (see
+    bot/coach/language.py); None loads it from py3langid's package every time.
+    """
+    checklist = _read_all(directory if directory is not None else default_directory(), model_cache)
     checklist.warm_up()
     return checklist
 
