@@ -60,13 +60,11 @@ from tests.fakebot import FakeBotServer
 SIZES = (1_000, 10_000, 100_000)
 STARTUP_LIMIT = 90.0
 QUERY_LIMIT = 240.0
-# Indexes the lead could add in a migration; each is tried on a copy of the database.
-CANDIDATE_INDEXES = {
-    "paused_until": "CREATE INDEX ix_try_paused_until ON nudge_schedules (paused_until)",
-    "due order": (
-        "CREATE INDEX ix_try_due_order ON nudge_schedules (coalesce(snooze_due_at, next_due_at))"
-    ),
-}
+# Indexes the lead could add in a migration; each is tried on a copy of the database. None
+# at the moment: paused_until got its index in 0007, and the claim reads next_due_at,
+# snooze_due_at and paused_until each in its own index's order, so an index on
+# coalesce(snooze_due_at, next_due_at) has nothing left to serve.
+CANDIDATE_INDEXES: dict[str, str] = {}
 NO_BACKLOG = ("none due", "~200 due")
 
 

@@ -368,3 +368,87 @@ async def test_one_tick_sends_more_than_a_claim_batch_each_once(bot: Bot) -> Non
         ).scalars()
         assert set(statuses) == {"sent"}
     assert _nudges(await bot.tick()) == []
+
+
+TUESDAY_9_ROME = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
+
+
+async def _snooze_to(bot: Bot, user_id: int, due: datetime) -> None:
+    async with bot.sessions() as session:
+        schedule = await session.get(NudgeSchedule, (await _nudge_schedule(bot, user_id)).id)
+        assert schedule is not None
+        schedule.snooze_due_at = due
+        await session.commit()
+
+
+async def test_a_backlog_is_claimed_earliest_first_across_batches(bot: Bot) -> None:
+    bot.clock.now = TUESDAY_9_ROME - timedelta(hours=1)
+    # Registered out of order, so that the ids do not give the order away.
+    for user_id, minute in zip(range(960, 967), (12, 0, 20, 4, 16, 8, 24), strict=True):
+        await _schedule(bot, user_id, days=[1], at=f"09:{minute:02d}")
+    # A nudge snoozed to 09:06 goes out between the ones of 09:04 and 09:08.
+    await _schedule(bot, 967, days=[3], at="09:00")
+    await _snooze_to(bot, 967, TUESDAY_9_ROME + timedelta(minutes=6))
+    bot.clock.now = TUESDAY_9_ROME + timedelta(minutes=25)
+    nudges = _services(bot).nudges
+    batches = [await nudges.claim(limit=3) for _ in range(4)]
+    assert [len(batch) for batch in batches] == [3, 3, 2, 0]
+    claimed = [delivery for batch in batches for delivery in batch]
+    assert [c.user_id for c in claimed] == [961, 963, 967, 965, 960, 964, 962, 966]
+    assert [c.due_at for c in claimed] == sorted(c.due_at for c in claimed)
+
+
+async def test_a_claim_fills_its_batch_past_paused_schedules_due_earlier(bot: Bot) -> None:
+    bot.clock.now = TUESDAY_9_ROME - timedelta(hours=1)
+    for user_id in range(970, 975):
+        await _schedule(bot, user_id, days=[1], at="09:00")
+    await _schedule(bot, 975, days=[1], at="09:10")
+    nudges = _services(bot).nudges
+    for user_id in range(970, 975):
+        await nudges.pause(user_id, until=TUESDAY_9_ROME + timedelta(days=2))
+    bot.clock.now = TUESDAY_9_ROME + timedelta(minutes=15)
+    # Five paused schedules are due before it, and the batch of one still finds it.
+    [claimed] = await nudges.claim(limit=1)
+    assert claimed.user_id == 975
+    assert await nudges.claim(limit=1) == []
+
+
+async def test_paused_and_blocked_users_have_nothing_due_until_they_come_back(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    for user_id in (980, 981):
+        await _schedule(bot, user_id, days=[0, 3], at="09:00")
+        await _snooze_to(bot, user_id, MONDAY_9_ROME + timedelta(minutes=30))
+    nudges = _services(bot).nudges
+    await nudges.pause(980)
+    await nudges.set_active(981, False)
+    async with bot.sessions() as session:
+        dues = (
+            await session.execute(
+                select(NudgeSchedule.next_due_at, NudgeSchedule.snooze_due_at).where(
+                    NudgeSchedule.user_id.in_([980, 981])
+                )
+            )
+        ).all()
+    assert [tuple(due) for due in dues] == [(None, None)] * 4  # nudge and weekly review each
+    bot.clock.now = MONDAY_9_ROME + timedelta(hours=1)
+    assert await bot.tick() == []
+    await nudges.resume(980)
+    await nudges.set_active(981, True)
+    # Back from now: Thursday 09:00 in Rome, nothing from Monday caught up.
+    for user_id in (980, 981):
+        schedule = await _nudge_schedule(bot, user_id)
+        assert schedule.next_due_at == datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+        assert schedule.snooze_due_at is None
+    assert await bot.tick() == []
+
+
+async def test_a_pause_until_resume_turned_into_a_pause_until_a_date_ends_then(bot: Bot) -> None:
+    anna = make_user(985, "Anna")
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 985, days=[0, 1, 2, 3, 4, 5, 6], at="09:00")
+    await bot.replies(command(anna, "/pause"))
+    await bot.replies(command(anna, "/pause 18/11"))
+    bot.clock.now = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
+    assert _nudges(await bot.tick()) == []
+    bot.clock.now = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+    assert len(_nudges(await bot.tick())) == 1
