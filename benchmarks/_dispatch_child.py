@@ -23,6 +23,7 @@ from bot.app import build_application, settle_heap
 from bot.context import CoachContext
 from bot.handlers.nudges import send_due_nudges
 from bot.logs import configure_logging
+from bot.runtime import use_fast_event_loop
 from bot.settings import Settings
 
 
@@ -88,6 +89,7 @@ def _emit(payload: dict[str, Any]) -> None:
 
 def main() -> None:
     """Run the dispatch described by the JSON argument; print JSON lines as it goes."""
+    use_fast_event_loop()  # as `postcoach run` does
     _emit(asyncio.run(_run(json.loads(sys.argv[1]))))
 
 

@@ -31,6 +31,7 @@ from bot.coach import load_checklist
 from bot.context import Services
 from bot.logs import configure_logging
 from bot.nudges.service import CLAIM_BATCH
+from bot.runtime import use_fast_event_loop
 from bot.settings import Settings
 from bot.texts import load_texts
 from storage.database import create_session_factory
@@ -107,6 +108,7 @@ def main() -> None:
         settings, texts=texts, checklist=load_checklist(model_cache=settings.cache_dir)
     )
     settle_heap()
+    use_fast_event_loop()  # as `postcoach run` does
     _emit(asyncio.run(_serve(application, config)))
 
 

@@ -370,6 +370,7 @@ def serve_echo() -> int:
 
     from bot.app import CONCURRENT_UPDATES
     from bot.logs import configure_logging
+    from bot.runtime import use_fast_event_loop
     from bot.settings import load_settings
     from bot.webhook import bind, create_app, serve
 
@@ -396,6 +397,7 @@ def serve_echo() -> int:
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     sock = bind(settings.webhook_listen, settings.webhook_port)
     web_app = create_app(application, path=settings.webhook_path, secret=secret)
+    use_fast_event_loop()  # the same loop as postcoach's, so only the bots differ
     asyncio.run(serve(application, web_app, sock, url=url, secret=secret))
     return 0
 

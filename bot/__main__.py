@@ -43,6 +43,7 @@ def _checklist(settings: Settings) -> Checklist:
 def run(_: argparse.Namespace) -> int:
     """Start the bot: long polling, or a webhook server when WEBHOOK_URL is set."""
     from bot.logs import configure_logging
+    from bot.runtime import use_fast_event_loop
 
     settings, texts = _load()
     if settings.token is None:
@@ -52,6 +53,7 @@ def run(_: argparse.Namespace) -> int:
             print(texts.plain(lang, "cli.no_token") + "\n", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level_number, settings.secrets, settings.log_format)
+    use_fast_event_loop()
     url, secret = settings.webhook_url, settings.webhook_secret_value
     if url is not None and secret is not None:  # the settings never have one without the other
         return _run_webhook(settings, texts, url, secret)

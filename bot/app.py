@@ -71,6 +71,12 @@ GROUP_MENU_COMMANDS = (
 )
 # Updates handled concurrently across chats (one chat's updates stay in order).
 CONCURRENT_UPDATES = 64
+# Connections to the Bot API. httpcore looks at every pooled connection (a system call
+# each) whenever a request starts or ends, so PTB's 256 cost more than they bring: the
+# rate limiter lets ~30 messages a second out, which a few connections carry. A send that
+# finds them all busy waits for one, up to POOL_TIMEOUT seconds.
+CONNECTION_POOL = 16
+POOL_TIMEOUT = 10.0
 
 
 def build_application(
@@ -138,6 +144,8 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
+    else:
+        builder = builder.connection_pool_size(CONNECTION_POOL).pool_timeout(POOL_TIMEOUT)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application: CoachApplication = builder.build()

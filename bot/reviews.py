@@ -137,14 +137,17 @@ class ReviewService:
         *,
         reply_language: str,
         platform: str | None = None,
+        revision_pending: bool = True,
     ) -> StoredReview:
         """Review a new draft, or a new version when the user asked to revise one.
 
         The platform defaults to the one being revised, then the user's main one.
+        `revision_pending=False`: the caller knows no revision is pending (the account
+        loaded for this update says so), which spares a query.
         """
         text = self.check(text)
         async with self._uow() as uow:
-            user = await uow.users.get(user_id)
+            user = await uow.users.get(user_id) if revision_pending else None
             parent: Draft | None = None
             previous: DraftReview | None = None
             if user is not None and user.dialogue == REVISE_DIALOGUE:

@@ -15,7 +15,7 @@ from bot.replies import (
     require_user,
 )
 from bot.review_view import render_review, review_keyboard
-from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError, StoredReview
+from bot.reviews import MAX_DRAFT_CHARS, REVISE_DIALOGUE, DraftRejectedError, StoredReview
 
 _ID = r"(\d{1,12})"
 PLATFORM_PATTERN = rf"^review\.platform:{_ID}:(linkedin|x|instagram|facebook|threads)$"
@@ -36,8 +36,13 @@ def command_argument(message: Message) -> str:
 async def _review_and_reply(update: Update, context: CoachContext, text: str) -> None:
     message = require_message(update)
     try:
+        account = context.account
         stored = await context.services.reviews.review_draft(
-            require_user(update).id, message.chat_id, text, reply_language=context.lang
+            require_user(update).id,
+            message.chat_id,
+            text,
+            reply_language=context.lang,
+            revision_pending=account is None or account.dialogue == REVISE_DIALOGUE,
         )
     except DraftRejectedError as rejected:
         await message.reply_text(
