@@ -13,14 +13,10 @@ worker thread, so a long poll never holds up other requests. A pytest fixture is
 """
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -29,8 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakebot.core import FakeTelegram, Upload
-
-_START_TIMEOUT = 5.0
+from tests.loopback import LoopbackServer
 
 
 async def _read_request(request: Request) -> tuple[dict[str, Any], dict[str, Upload]]:
@@ -104,24 +99,17 @@ class FakeBotServer:
     ) -> None:
         """Serve ``telegram`` (a fresh core by default) on ``host``; port 0 picks a free one."""
         self.telegram = telegram if telegram is not None else FakeTelegram()
-        self._host = host
-        self._requested_port = port
-        self._port: int | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._failure: BaseException | None = None
+        self._loopback = LoopbackServer("fake Bot API server", host=host, port=port)
 
     @property
     def port(self) -> int:
         """The TCP port the server listens on (only once started)."""
-        if self._port is None:
-            raise RuntimeError("the fake Bot API server is not running")
-        return self._port
+        return self._loopback.port
 
     @property
     def url(self) -> str:
         """The server root, e.g. ``http://127.0.0.1:PORT``."""
-        return f"http://{self._host}:{self.port}"
+        return self._loopback.url
 
     @property
     def base_url(self) -> str:
@@ -143,46 +131,7 @@ class FakeBotServer:
 
     def start(self) -> "FakeBotServer":
         """Bind the socket and serve in a background thread; return once it accepts calls."""
-        if self._thread is not None:
-            raise RuntimeError("the fake Bot API server is already running")
-        # Binding here, not in uvicorn, tells us the port before the thread starts. The explicit
-        # IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets that name it, and
-        # without it every keep-alive answer waits 40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._requested_port))
-        sock.listen(128)
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            build_app(lambda: self.telegram),
-            log_config=None,  # leave the test run's logging configuration alone
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._failure = None
-
-        def run() -> None:
-            try:
-                server.run(sockets=[sock])
-            except BaseException as exc:  # reported by start() instead of dying silently
-                self._failure = exc
-            finally:
-                sock.close()
-
-        self._thread = threading.Thread(target=run, name="fake-bot-api", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self._thread = None
-                self._port = None
-                raise RuntimeError("the fake Bot API server did not start") from self._failure
-            time.sleep(0.005)
+        self._loopback.start(build_app(lambda: self.telegram))
         return self
 
     def reset(self, telegram: FakeTelegram | None = None) -> FakeTelegram:
@@ -198,17 +147,8 @@ class FakeBotServer:
 
     def stop(self) -> None:
         """Stop serving: end pending long polls and delays, then join the thread."""
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        deadline = time.monotonic() + 10
-        while self._thread.is_alive() and time.monotonic() < deadline:
-            # Again and again: a client may start a new long poll while uvicorn drains.
-            self.telegram.release_waiters()
-            self._thread.join(timeout=0.05)
-        self._thread = None
-        self._server = None
-        self._port = None
+        # Again and again: a client may start a new long poll while uvicorn drains.
+        self._loopback.stop(while_draining=self.telegram.release_waiters)
 
     def __enter__(self) -> "FakeBotServer":
         """Start the server."""

@@ -19,20 +19,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-_START_TIMEOUT = 5.0
+from tests.loopback import LoopbackServer
+
 _DRAFT = re.compile(r"<<<\n(.*)\n>>>", re.DOTALL)
 
 
@@ -86,10 +84,7 @@ class FakeLLMServer:
     """A loopback chat-completions server; a context manager that starts and stops it."""
 
     def __init__(self, *, host: str = "127.0.0.1") -> None:
-        self._host = host
-        self._port: int | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._loopback = LoopbackServer("fake model server", host=host)
         self._behaviour = _Behaviour()
 
     # -------------------------------------------------------------- what it answers
@@ -151,62 +146,21 @@ class FakeLLMServer:
     @property
     def port(self) -> int:
         """The TCP port the server listens on (only once started)."""
-        if self._port is None:
-            raise RuntimeError("the fake model server is not running")
-        return self._port
+        return self._loopback.port
 
     @property
     def base_url(self) -> str:
         """The value for LLM_BASE_URL."""
-        return f"http://{self._host}:{self.port}/v1"
+        return f"{self._loopback.url}/v1"
 
     def start(self) -> FakeLLMServer:
         """Bind the socket and serve in a background thread; return once it accepts calls."""
-        if self._thread is not None:
-            raise RuntimeError("the fake model server is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, 0))
-        sock.listen(64)
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app(),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-
-        def run() -> None:
-            try:
-                server.run(sockets=[sock])
-            finally:
-                sock.close()
-
-        self._thread = threading.Thread(target=run, name="fake-llm", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self._thread = None
-                self._port = None
-                raise RuntimeError("the fake model server did not start")
-            time.sleep(0.005)
+        self._loopback.start(self._app())
         return self
 
     def stop(self) -> None:
         """Stop serving and join the thread."""
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._thread = None
-        self._server = None
-        self._port = None
+        self._loopback.stop()
 
     def __enter__(self) -> FakeLLMServer:
         """Start the server."""
