@@ -549,9 +549,14 @@ class Texts:
         return self.default
 
 
+def parse_yaml(text: str) -> Any:
+    """yaml.safe_load, with libyaml's parser when PyYAML has it (~20x faster at start)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def _read(path: Path) -> dict[str, str]:
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise TextsError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:

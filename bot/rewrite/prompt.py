@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.texts import TextsError, placeholders
+from bot.texts import TextsError, parse_yaml, placeholders
 
 PROMPT_LANGUAGES: tuple[str, ...] = ("it", "en")
 FALLBACK_LANGUAGE = "en"
@@ -120,7 +120,7 @@ class RewritePrompts:
 
 def _read(path: Path) -> RewritePrompt:
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PromptsError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
