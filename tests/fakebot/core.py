@@ -9,7 +9,6 @@ injects faults (errors, slow answers, rate limits) on demand.
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 import math
@@ -152,6 +151,16 @@ _PLACEHOLDER_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than
+    copy.deepcopy; anything else is immutable here and shared."""
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -523,7 +532,7 @@ class FakeTelegram:
             self._apply_delay(name)
             self._apply_rate_limit(name, recorded)
             with self._lock:
-                result = copy.deepcopy(entry[1](recorded, uploads))
+                result = _clone(entry[1](recorded, uploads))
             status, body = 200, {"ok": True, "result": result}
         except ApiError as error:
             status, body = error.status, error.body()
@@ -580,7 +589,7 @@ class FakeTelegram:
     def pending_updates(self) -> list[JsonDict]:
         """Updates queued and not yet confirmed by a getUpdates offset."""
         with self._lock:
-            return copy.deepcopy(self._updates)
+            return _clone(self._updates)
 
     def register_user(self, user: Mapping[str, Any]) -> None:
         """Make a user known (as if seen in a group), without opening a private chat."""
@@ -725,7 +734,7 @@ class FakeTelegram:
         """The current state of a message (after edits), or None if absent or deleted."""
         with self._lock:
             stored = self._messages.get((chat_id, message_id))
-            return copy.deepcopy(stored.message) if stored is not None else None
+            return _clone(stored.message) if stored is not None else None
 
     def file_content(self, file_id: str) -> bytes:
         """The bytes kept for a file id (an uploaded PNG or JSON document, say)."""
@@ -737,7 +746,7 @@ class FakeTelegram:
     ) -> list[JsonDict]:
         """The bot commands set for a scope (default scope if None) and language."""
         with self._lock:
-            return copy.deepcopy(self._commands.get((_scope_key(scope), language_code), []))
+            return _clone(self._commands.get((_scope_key(scope), language_code), []))
 
     def member_status(self, chat_id: int, user_id: int) -> str | None:
         """The status set or learnt for a member of a chat, or None."""
@@ -945,7 +954,7 @@ class FakeTelegram:
     # --------------------------------------------------------------------- learning updates
 
     def _observe(self, update: Mapping[str, Any]) -> JsonDict:
-        copied = copy.deepcopy(dict(update))
+        copied = _clone(dict(update))
         copied.pop("update_id", None)
         # update_id first, as Telegram orders it, so printed updates read naturally.
         copied = {"update_id": self._next_update_id, **copied}
@@ -1001,7 +1010,7 @@ class FakeTelegram:
             sender = message.get("from") or {}
             self._messages.setdefault(
                 (chat_id, message_id),
-                _StoredMessage(copy.deepcopy(message), from_bot=sender.get("id") == self.bot_id),
+                _StoredMessage(_clone(message), from_bot=sender.get("id") == self.bot_id),
             )
         for file in self._files_in(message):
             if file["file_id"] not in self._files:
@@ -1172,7 +1181,7 @@ class FakeTelegram:
             if allow_missing:
                 return None
             raise ApiError(400, "Bad Request: message to be replied not found")
-        target = copy.deepcopy(stored.message)
+        target = _clone(stored.message)
         target.pop("reply_to_message", None)  # Telegram nests replies one level only
         return target
 
@@ -1201,7 +1210,7 @@ class FakeTelegram:
         if markup is not None:
             message["reply_markup"] = markup
         self._messages[(chat_id, message["message_id"])] = _StoredMessage(
-            copy.deepcopy(message), from_bot=True, raw_text=raw_text
+            _clone(message), from_bot=True, raw_text=raw_text
         )
         return message
 
@@ -1223,8 +1232,8 @@ class FakeTelegram:
                 text=raw_text,
                 plain_text=plain_text,
                 parse_mode=params.get("parse_mode"),
-                reply_markup=copy.deepcopy(markup) if isinstance(markup, dict) else None,
-                message=copy.deepcopy(message),
+                reply_markup=_clone(markup) if isinstance(markup, dict) else None,
+                message=_clone(message),
                 file_id=file.file_id if file is not None else None,
                 content=file.content if file is not None else None,
                 at=time.monotonic(),

@@ -55,6 +55,10 @@ class _OpenTag:
     merged: bool = False  # a <code> that only names the language of its <pre>
 
 
+# Where plain text stops: a tag or an entity.
+_SPECIAL_RE = re.compile(r"[&<]")
+
+
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units, the unit of Telegram entity offsets."""
     return len(text.encode("utf-16-le")) // 2
@@ -197,10 +201,18 @@ def parse_html(text: str, *, strict_ampersand: bool = True) -> ParsedText:
                     f'Unsupported HTML entity or unescaped "&" at byte offset '
                     f"{_byte_offset(text, i)}"
                 )
-        if char != "<":
             out.append(char)
-            out_utf16 += utf16_len(char)
+            out_utf16 += 1
             i += 1
+            continue
+        if char != "<":
+            # The whole run of plain text up to the next tag or entity at once.
+            special = _SPECIAL_RE.search(text, i)
+            stop = special.start() if special is not None else size
+            run = text[i:stop]
+            out.append(run)
+            out_utf16 += utf16_len(run)
+            i = stop
             continue
         begin = i
         if i + 1 >= size:
