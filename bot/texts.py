@@ -14,7 +14,7 @@ import string
 from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -549,27 +549,36 @@ class Texts:
         return self.default
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
 def parse_yaml(text: str) -> Any:
     """yaml.safe_load, with libyaml's parser when PyYAML has it (~20x faster at start)."""
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
 
 
-def _read(path: Path) -> dict[str, str]:
+def read_yaml_model(path: Path, model: type[ModelT], error: type[Exception]) -> ModelT:
+    """A YAML file of prompts/ parsed into its model; any problem raises `error` with one
+    line naming the file and the first wrong key."""
     try:
         raw: Any = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TextsError(f"{path}: file not found") from None
+        raise error(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
-        raise TextsError(f"{path}: not valid YAML ({exc})") from None
+        raise error(f"{path}: not valid YAML ({exc})") from None
     try:
-        catalog = TextCatalog.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         kind = {"missing": "missing key", "extra_forbidden": "unknown key"}.get(
-            error["type"], str(error["msg"])
+            first["type"], str(first["msg"])
         )
-        raise TextsError(f"{path}: {kind}: {where}") from None
+        raise error(f"{path}: {kind}: {where}") from None
+
+
+def _read(path: Path) -> dict[str, str]:
+    catalog = read_yaml_model(path, TextCatalog, TextsError)
     flat = dict(_flatten(catalog))
     for text_id, template in flat.items():
         placeholders(template, source=f"{path}: {text_id}")

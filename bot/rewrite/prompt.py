@@ -11,12 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from bot.texts import TextsError, parse_yaml, placeholders
+from bot.texts import TextsError, placeholders, read_yaml_model
 
 PROMPT_LANGUAGES: tuple[str, ...] = ("it", "en")
 FALLBACK_LANGUAGE = "en"
@@ -119,21 +117,7 @@ class RewritePrompts:
 
 
 def _read(path: Path) -> RewritePrompt:
-    try:
-        raw: Any = parse_yaml(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PromptsError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise PromptsError(f"{path}: not valid YAML ({exc})") from None
-    try:
-        prompt = RewritePrompt.model_validate(raw)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        kind = {"missing": "missing key", "extra_forbidden": "unknown key"}.get(
-            error["type"], str(error["msg"])
-        )
-        raise PromptsError(f"{path}: {kind}: {where}") from None
+    prompt = read_yaml_model(path, RewritePrompt, PromptsError)
     for name, expected in EXPECTED.items():
         try:
             found = placeholders(getattr(prompt, name), source=f"{path}: {name}")
