@@ -268,16 +268,18 @@ class NudgeService:
             # Jump to the first occurrence after now: downtime never causes a burst.
             schedule.next_due_at = next_due(schedule, max(schedule.next_due_at, now))
         occurrences = []
+        # The idea each occurrence follows; the schedule keeps it only once one is recorded.
+        last = schedule.last_idea
         for due, kind in dues:
             missed = judged - due > self._grace
             idea = None
             if kind != WEEKLY and not missed:
                 idea = (
-                    schedule.last_idea
-                    if kind == SNOOZE and schedule.last_idea
-                    else choose_idea(schedule.last_idea, int(due.timestamp()) // 60)
+                    last
+                    if kind == SNOOZE and last
+                    else choose_idea(last, int(due.timestamp()) // 60)
                 )
-                schedule.last_idea = idea
+                last = idea
             kind = schedule.kind if kind == SNOOZE else kind
             occurrences.append((schedule, user, kind, due, missed, idea))
         return occurrences
@@ -324,6 +326,8 @@ class NudgeService:
             if missed:
                 metrics.count_nudge("missed")
                 continue
+            if idea is not None:
+                schedule.last_idea = idea
             claimed.append((send_id, schedule, user, kind, due, bool(row["late"]), idea))
         return claimed
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import build_application
 from bot.context import Services
@@ -314,6 +314,36 @@ async def test_ideas_never_repeat_back_to_back_and_tone_follows_the_goal(bot: Bo
     bot.clock.now = MONDAY_9_ROME + timedelta(days=9)
     [nudge] = _nudges(await bot.tick())
     assert "già raggiunto" in (nudge.plain_text or "")
+
+
+async def test_an_occurrence_already_recorded_leaves_the_last_idea_alone(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 913, days=[0], at="09:00")
+    schedule = await _nudge_schedule(bot, 913)
+    async with bot.sessions() as session:
+        # Another process recorded (and sent) this occurrence already.
+        session.add(
+            NudgeSend(
+                schedule_id=schedule.id,
+                user_id=913,
+                kind="nudge",
+                due_at=MONDAY_9_ROME,
+                status="sent",
+                idea="show_result",
+                claimed_at=MONDAY_9_ROME,
+                late=False,
+            )
+        )
+        await session.execute(
+            update(NudgeSchedule)
+            .where(NudgeSchedule.id == schedule.id)
+            .values(last_idea="show_result")
+        )
+        await session.commit()
+    bot.clock.now = MONDAY_9_ROME + timedelta(seconds=5)
+    assert _nudges(await bot.tick()) == []
+    # Nothing was sent, so the idea sent last is still the one to avoid next time.
+    assert (await _nudge_schedule(bot, 913)).last_idea == "show_result"
 
 
 async def test_monday_review_sends_the_week_and_the_chart(bot: Bot) -> None:
