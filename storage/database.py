@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
+
 
 def is_sqlite(url: str) -> bool:
     """Whether the URL points at SQLite."""
@@ -48,9 +50,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # 50 busy chats that sleeping cost a fifth of the drafts per second
         # (benchmarks/throughput). No unit of work waits on anything but the database, so
         # none holds the connection for long; PostgreSQL is for more than one process.
+        # aiosqlite URLs run their statements on the loop's thread (storage/sqlite_driver).
         options: dict[str, Any] = {}
         if make_url(url).database not in (None, "", ":memory:"):
             options = {"pool_size": 1, "max_overflow": 0}
+        if make_url(url).get_driver_name() == "aiosqlite":
+            options["module"] = sqlite_driver.InlineDBAPI()
         engine = create_async_engine(url, echo=echo, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

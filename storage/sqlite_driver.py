@@ -1,0 +1,175 @@
+"""SQLite for SQLAlchemy's async engine, run on the event loop's own thread.
+
+SQLAlchemy reaches SQLite through aiosqlite, which runs every sqlite3 call on a thread of
+its own, and its adapter makes four calls per statement (open a cursor, execute, fetch the
+rows, close it). Each call is handed to the thread and its answer waits for the event
+loop to come back to it, behind everything else the loop has to do. The statements
+themselves take microseconds on a local file (WAL, synchronous=NORMAL: a commit writes
+to the log without waiting for the disk), but under load the trips did not: at 50 busy
+chats the one connection (storage/database.py) was checked out two thirds of the time,
+and the bot's thread sat idle a fifth of the time waiting for it (benchmarks/throughput).
+
+Here every call runs at once on the calling thread: a statement is a plain sqlite3 call
+that SQLAlchemy's aiosqlite dialect awaits without ever suspending. Everything SQLAlchemy
+does (SQL, types, pooling, errors) is its aiosqlite dialect's: this module only stands in
+for `aiosqlite.Connection`, and is passed as the engine's DBAPI module (`module=`).
+
+What this trades: while a statement runs, the event loop waits for it, as it waits for
+any other work. Statements here are small (a user's rows, a claim of at most one batch);
+a process that needs more than one SQLite connection's worth is what PostgreSQL is for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+
+
+class _Ran:
+    """What SQLAlchemy reads of a cursor after its statement ran and its rows were fetched."""
+
+    __slots__ = ("description", "lastrowid", "rowcount")
+    arraysize = 1
+
+    def __init__(
+        self,
+        description: Sequence[Any] | None = None,
+        rowcount: int = -1,
+        lastrowid: int | None = None,
+    ) -> None:
+        self.description = description
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def close(self) -> None:
+        """Nothing to close: the sqlite3 cursor is closed once its rows are fetched."""
+
+
+class InlineCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, each statement one sqlite3 call made at once."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return _Ran()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        return self._run(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: str, parameters: Any, *, many: bool) -> _Ran:
+        connection: InlineConnection = self._connection  # type: ignore[assignment]
+        cursor = connection._conn.cursor()
+        try:
+            if many:
+                cursor.executemany(operation, parameters)
+            elif parameters is None:
+                cursor.execute(operation)
+            else:
+                cursor.execute(operation, parameters)
+            ran = _Ran(cursor.description, cursor.rowcount, cursor.lastrowid)
+            if ran.description is not None:
+                self._rows = deque(cursor.fetchall())
+        finally:
+            cursor.close()
+        self._cursor = ran  # type: ignore[assignment]
+        return ran
+
+
+class InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's aiosqlite connection adapter with the inline cursor."""
+
+    __slots__ = ()
+    _cursor_cls = InlineCursor
+
+    def rollback(self) -> None:
+        connection = self._connection._connection  # None once closed
+        if connection is not None and not connection.in_transaction:
+            # A session that only read (no transaction is open for a SELECT), given
+            # back to the pool: nothing to undo.
+            return
+        super().rollback()
+
+
+class _RunNow:
+    """Stands for aiosqlite's queue to its thread: SQLAlchemy sets the isolation level
+    by putting a (future, function) pair on it."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as error:
+            future.set_exception(error)
+
+
+class InlineConnection:
+    """The part of `aiosqlite.Connection` SQLAlchemy's adapter uses, on the calling thread."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection: sqlite3.Connection | None = connection
+        self._tx = _RunNow()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._connection is None:
+            # The message aiosqlite gives; SQLAlchemy turns it into OperationalError.
+            raise ValueError("no active connection")
+        return self._connection
+
+    @property
+    def isolation_level(self) -> str | None:
+        """The sqlite3 connection's isolation level."""
+        return self._conn.isolation_level
+
+    async def commit(self) -> None:
+        """Commit the open transaction."""
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        """Roll back the open transaction."""
+        self._conn.rollback()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        """Register an SQL function (sqlite3's create_function)."""
+        self._conn.create_function(*args, **kwargs)
+
+    async def close(self) -> None:
+        """Close the connection; closing twice is harmless."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Close at once (SQLAlchemy's terminate)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module SQLAlchemy's aiosqlite dialect uses: aiosqlite's, connecting inline."""
+
+    def __init__(self) -> None:
+        super().__init__(aiosqlite, sqlite3)
+
+    def connect(self, *args: Any, **kwargs: Any) -> InlineAdaptedConnection:
+        kwargs.pop("async_creator_fn", None)
+        # Only the event loop's thread uses it; the pool may close it from another.
+        kwargs["check_same_thread"] = False
+        connection = InlineConnection(sqlite3.connect(*args, **kwargs))
+        return InlineAdaptedConnection(self, connection)  # type: ignore[arg-type]
