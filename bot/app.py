@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import handlers
 from bot.accounts import AccountService
@@ -32,6 +32,7 @@ from bot.reviews import ReviewService
 from bot.rewrite.client import ChatClient
 from bot.rewrite.prompt import load_prompts
 from bot.rewrite.service import RewriteService
+from bot.sending import SkipUnreadAnswers
 from bot.settings import LANGUAGES, Settings
 from bot.stats import StatsService
 from bot.texts import Texts, load_texts
@@ -142,10 +143,9 @@ def build_application(
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request)
-    else:
-        builder = builder.connection_pool_size(CONNECTION_POOL).pool_timeout(POOL_TIMEOUT)
+    if request is None:
+        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL, pool_timeout=POOL_TIMEOUT)
+    builder = builder.request(SkipUnreadAnswers(request))
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application: CoachApplication = builder.build()

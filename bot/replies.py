@@ -15,6 +15,8 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
+from bot.sending import unread_answers
+
 MESSAGE_LIMIT = 4096
 
 
@@ -81,14 +83,16 @@ def _lines_within(text: str, limit: int) -> Iterator[str]:
 
 async def reply_in_parts(
     message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> list[Message]:
-    """Reply with text split to Telegram's limit; buttons go on the last part."""
+) -> None:
+    """Reply with text split to Telegram's limit; buttons go on the last part.
+
+    Telegram's answers are not read, so PTB does not build them (bot/sending.py).
+    """
     parts = split_message(text)
-    sent = []
-    for index, part in enumerate(parts):
-        markup = reply_markup if index == len(parts) - 1 else None
-        sent.append(await message.reply_text(part, reply_markup=markup))
-    return sent
+    with unread_answers():
+        for index, part in enumerate(parts):
+            markup = reply_markup if index == len(parts) - 1 else None
+            await message.reply_text(part, reply_markup=markup)
 
 
 async def close_keyboard(message: MaybeInaccessibleMessage | None) -> None:

@@ -54,7 +54,8 @@ async def test_rows_counts_and_ids_come_back(engine: AsyncEngine) -> None:
         result = await connection.execute(insert(things), [{"name": n} for n in "bcd"])
         assert result.rowcount == 3
         one = await connection.execute(insert(things).values(name="e"))
-        assert one.inserted_primary_key is not None and one.inserted_primary_key[0] == 4
+        assert one.inserted_primary_key is not None
+        assert one.inserted_primary_key[0] == 4
         returned = await connection.execute(
             insert(things).values(name="f").returning(things.c.id, things.c.name)
         )
@@ -98,12 +99,14 @@ async def test_a_read_only_connection_goes_back_to_the_pool_without_a_rollback(
         await connection.execute(select(things.c.id))
         raw = await connection.get_raw_connection()
         sqlite_connection = raw.driver_connection._connection  # type: ignore[union-attr]
-        assert sqlite_connection is not None and not sqlite_connection.in_transaction
+        assert sqlite_connection is not None
+        assert not sqlite_connection.in_transaction
     async with engine.connect() as connection:
         await connection.execute(insert(things).values(name="x"))
         raw = await connection.get_raw_connection()
         sqlite_connection = raw.driver_connection._connection  # type: ignore[union-attr]
-        assert sqlite_connection is not None and sqlite_connection.in_transaction
+        assert sqlite_connection is not None
+        assert sqlite_connection.in_transaction
     # Both were reset on return; only the second had anything to undo, and did.
     assert calls == ["rollback", "rollback"]
     async with engine.connect() as connection:
