@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from bot.reviews import DraftDefaults
 from bot.settings import Language
 from bot.texts import Texts
 from storage.models import User, utcnow
+from storage.repositories import SeenUser
 from storage.uow import UnitOfWorkFactory
 
 # Writing last_seen on every update costs a write per message; a coarse clock is enough.
@@ -37,6 +39,8 @@ class Account:
     is_active: bool
     # The multi-step dialogue the user is in, if any (see storage.models.User.dialogue).
     dialogue: str | None = None
+    # From the profile, what a review of their draft needs (none without a profile).
+    draft_defaults: DraftDefaults = field(default_factory=DraftDefaults)
 
 
 def _bounded(value: str | None, limit: int) -> str | None:
@@ -50,7 +54,13 @@ class AccountService:
         self._uow = uow
         self._texts = texts
 
-    def _account(self, user: User, *, is_new: bool) -> Account:
+    def _account(
+        self,
+        user: User | SeenUser,
+        *,
+        is_new: bool,
+        draft_defaults: DraftDefaults | None = None,
+    ) -> Account:
         chosen = self._texts.language_of(user.language) if user.language else None
         return Account(
             id=user.id,
@@ -60,6 +70,7 @@ class AccountService:
             is_new=is_new,
             is_active=user.is_active,
             dialogue=user.dialogue,
+            draft_defaults=draft_defaults or DraftDefaults(),
         )
 
     async def touch(self, person: Person) -> Account:
@@ -70,8 +81,8 @@ class AccountService:
         username = _bounded(person.username, 64)
         language_code = _bounded(person.language_code, 16)
         async with self._uow() as uow:
-            user = await uow.users.get(person.id)
-            if user is None:
+            seen = await uow.users.seen(person.id)
+            if seen is None:
                 user = User(
                     id=person.id,
                     first_name=first_name,
@@ -86,20 +97,25 @@ class AccountService:
                 await uow.commit()
                 return self._account(user, is_new=True)
             changed = (
-                user.first_name != first_name
-                or user.last_name != last_name
-                or user.username != username
-                or user.telegram_language != language_code
-                or now - user.last_seen_at >= LAST_SEEN_RESOLUTION
+                seen.first_name != first_name
+                or seen.last_name != last_name
+                or seen.username != username
+                or seen.telegram_language != language_code
+                or now - seen.last_seen_at >= LAST_SEEN_RESOLUTION
             )
             if changed:
-                user.first_name = first_name
-                user.last_name = last_name
-                user.username = username
-                user.telegram_language = language_code
-                user.last_seen_at = now
+                await uow.users.record_seen(
+                    person.id,
+                    first_name=first_name,
+                    last_name=last_name,
+                    username=username,
+                    telegram_language=language_code,
+                    last_seen_at=now,
+                )
                 await uow.commit()
-            return self._account(user, is_new=False)
+                seen = replace(seen, first_name=first_name, telegram_language=language_code)
+            defaults = DraftDefaults(seen.main_platform, tuple(seen.topics or ()))
+            return self._account(seen, is_new=False, draft_defaults=defaults)
 
     async def set_language(self, user_id: int, language: Language) -> Account | None:
         """Remember the language the user chose; None if the user is unknown."""

@@ -6,10 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
-
 from bot.coach import PLATFORMS, Checklist, Review
-from storage.models import Draft, DraftReview, ReviewItem, utcnow
+from storage.models import Draft, DraftReview, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 # Telegram caps a message at 4,096 characters; anything longer did not come from chat.
@@ -45,6 +43,14 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class DraftDefaults:
+    """What a review takes from the author's profile: the platform and the topics."""
+
+    main_platform: str | None = None
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StoredReview:
     """A review as shown to the user, with the ids the buttons refer to."""
 
@@ -67,13 +73,18 @@ def _compare(previous: DraftReview, review: Review) -> Comparison:
 
 
 def _stored(
-    row: DraftReview, draft: Draft, review: Review, previous: DraftReview | None
+    review_id: int,
+    draft_id: int,
+    user_id: int,
+    version: int,
+    review: Review,
+    previous: DraftReview | None,
 ) -> StoredReview:
     return StoredReview(
-        review_id=row.id,
-        draft_id=draft.id,
-        user_id=row.user_id,
-        version=draft.version,
+        review_id=review_id,
+        draft_id=draft_id,
+        user_id=user_id,
+        version=version,
         review=review,
         comparison=_compare(previous, review) if previous else None,
     )
@@ -105,29 +116,23 @@ class ReviewService:
             text, platform=platform, reply_language=reply_language, topics=topics
         )
 
-    async def _store(
-        self, uow: UnitOfWork, draft: Draft, review: Review, user_id: int
-    ) -> DraftReview:
-        row = DraftReview(
-            draft=draft,
+    async def _defaults(self, uow: UnitOfWork, user_id: int) -> DraftDefaults:
+        profile = await uow.profiles.get(user_id)
+        if profile is None:
+            return DraftDefaults()
+        return DraftDefaults(profile.main_platform, tuple(profile.topics or ()))
+
+    async def _store(self, uow: UnitOfWork, draft_id: int, review: Review, user_id: int) -> int:
+        return await uow.drafts.insert_review(
+            draft_id=draft_id,
             user_id=user_id,
             platform=review.platform,
             language=review.language,
             score=review.score,
             top_fixes=list(review.top_fixes),
             created_at=self._clock(),
+            statuses=[(item.id, item.status) for item in review.items],
         )
-        uow.drafts.add_review(row)
-        await uow.session.flush()
-        # One executemany for the eleven statuses: row by row they were most of a review's cost.
-        await uow.session.execute(
-            insert(ReviewItem),
-            [
-                {"review_id": row.id, "item_id": item.id, "position": index, "status": item.status}
-                for index, item in enumerate(review.items)
-            ],
-        )
-        return row
 
     async def review_draft(
         self,
@@ -138,12 +143,13 @@ class ReviewService:
         reply_language: str,
         platform: str | None = None,
         revision_pending: bool = True,
+        defaults: DraftDefaults | None = None,
     ) -> StoredReview:
         """Review a new draft, or a new version when the user asked to revise one.
 
         The platform defaults to the one being revised, then the user's main one.
-        `revision_pending=False`: the caller knows no revision is pending (the account
-        loaded for this update says so), which spares a query.
+        What the caller already knows from the account loaded for this update spares a
+        query each: `revision_pending=False` (none is), `defaults` (the profile's).
         """
         text = self.check(text)
         async with self._uow() as uow:
@@ -159,27 +165,28 @@ class ReviewService:
                 user.dialogue_data = None
             if parent is not None:
                 previous = await uow.drafts.latest_review(parent.id)
-            profile = await uow.profiles.get(user_id)
+            if defaults is None:
+                defaults = await self._defaults(uow, user_id)
             chosen = (
                 platform
                 or (previous.platform if previous else None)
-                or (profile.main_platform if profile else None)
+                or defaults.main_platform
                 or DEFAULT_PLATFORM
             )
-            review = self._run(text, chosen, reply_language, profile.topics if profile else ())
-            draft = Draft(
+            review = self._run(text, chosen, reply_language, defaults.topics)
+            version = parent.version + 1 if parent else 1
+            draft_id = await uow.drafts.insert_draft(
                 user_id=user_id,
                 chat_id=chat_id,
                 parent_id=parent.id if parent else None,
-                version=parent.version + 1 if parent else 1,
+                version=version,
                 text=text,
                 language=review.language,
                 created_at=self._clock(),
             )
-            uow.drafts.add(draft)
-            row = await self._store(uow, draft, review, user_id)
+            review_id = await self._store(uow, draft_id, review, user_id)
             await uow.commit()
-            return _stored(row, draft, review, previous)
+            return _stored(review_id, draft_id, user_id, version, review, previous)
 
     async def reopen(
         self,
@@ -198,17 +205,16 @@ class ReviewService:
                 return None
             draft = row.draft
             chosen = platform or row.platform
-            profile = await uow.profiles.get(user_id)
-            review = self._run(
-                draft.text, chosen, reply_language, profile.topics if profile else ()
-            )
+            defaults = await self._defaults(uow, user_id)
+            review = self._run(draft.text, chosen, reply_language, defaults.topics)
             previous = None
             if draft.parent_id is not None:
                 previous = await uow.drafts.latest_review(draft.parent_id, chosen)
+            review_id = row.id
             if chosen != row.platform:
-                row = await self._store(uow, draft, review, user_id)
+                review_id = await self._store(uow, draft.id, review, user_id)
                 await uow.commit()
-            return _stored(row, draft, review, previous)
+            return _stored(review_id, draft.id, user_id, draft.version, review, previous)
 
     async def start_revision(self, review_id: int, user_id: int) -> bool:
         """Make the user's next draft a new version of this review's draft."""

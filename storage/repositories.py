@@ -2,13 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Draft, DraftReview, Post, Profile, Rewrite, User
+from storage.models import Draft, DraftReview, Post, Profile, ReviewItem, Rewrite, User
+
+USERS = cast(Table, User.__table__)
+PROFILES = cast(Table, Profile.__table__)
+DRAFTS = cast(Table, Draft.__table__)
+REVIEWS = cast(Table, DraftReview.__table__)
+REVIEW_ITEMS = cast(Table, ReviewItem.__table__)
+
+
+@dataclass(frozen=True)
+class SeenUser:
+    """A user as each update needs them, with their profile's review defaults."""
+
+    id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    telegram_language: str | None
+    language: str | None
+    last_seen_at: datetime
+    is_active: bool
+    dialogue: str | None
+    main_platform: str | None
+    topics: list[str] | None
+
+
+_SEEN = (
+    select(
+        USERS.c.id,
+        USERS.c.first_name,
+        USERS.c.last_name,
+        USERS.c.username,
+        USERS.c.telegram_language,
+        USERS.c.language,
+        USERS.c.last_seen_at,
+        USERS.c.is_active,
+        USERS.c.dialogue,
+        PROFILES.c.main_platform,
+        PROFILES.c.topics,
+    )
+    .select_from(USERS.outerjoin(PROFILES, PROFILES.c.user_id == USERS.c.id))
+    .where(USERS.c.id == bindparam("user_id"))
+)
 
 
 class UserRepository:
@@ -24,6 +69,38 @@ class UserRepository:
     def add(self, user: User) -> None:
         """Stage a new user."""
         self._session.add(user)
+
+    async def seen(self, user_id: int) -> SeenUser | None:
+        """The user and their profile's review defaults in one query, no ORM objects.
+
+        Every update loads its sender: the ORM's identity map and instance state cost
+        more than the query (benchmarks/throughput).
+        """
+        row = (await self._session.execute(_SEEN, {"user_id": user_id})).first()
+        return SeenUser(*row) if row is not None else None
+
+    async def record_seen(
+        self,
+        user_id: int,
+        *,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        telegram_language: str | None,
+        last_seen_at: datetime,
+    ) -> None:
+        """Update what Telegram says of the user and when they were last seen."""
+        await self._session.execute(
+            update(USERS)
+            .where(USERS.c.id == user_id)
+            .values(
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+                telegram_language=telegram_language,
+                last_seen_at=last_seen_at,
+            )
+        )
 
 
 class DraftRepository:
@@ -43,6 +120,68 @@ class DraftRepository:
     def add_review(self, review: DraftReview) -> None:
         """Stage a review (with its items)."""
         self._session.add(review)
+
+    async def insert_draft(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        parent_id: int | None,
+        version: int,
+        text: str,
+        language: str,
+        created_at: datetime,
+    ) -> int:
+        """Store a new draft at once; its id.
+
+        Plain INSERT … RETURNING statements: for a draft and its review, the ORM's unit of
+        work (objects, flush order, identity map) cost more than the statements themselves.
+        """
+        statement = insert(DRAFTS).returning(DRAFTS.c.id)
+        values = {
+            "user_id": user_id,
+            "chat_id": chat_id,
+            "parent_id": parent_id,
+            "version": version,
+            "text": text,
+            "language": language,
+            "created_at": created_at,
+        }
+        return int((await self._session.execute(statement, values)).scalar_one())
+
+    async def insert_review(
+        self,
+        *,
+        draft_id: int,
+        user_id: int,
+        platform: str,
+        language: str,
+        score: int,
+        top_fixes: list[str],
+        created_at: datetime,
+        statuses: Sequence[tuple[str, str]],
+    ) -> int:
+        """Store a review of a stored draft and its items' statuses (item id, status); its id."""
+        statement = insert(REVIEWS).returning(REVIEWS.c.id)
+        values = {
+            "draft_id": draft_id,
+            "user_id": user_id,
+            "platform": platform,
+            "language": language,
+            "score": score,
+            "top_fixes": top_fixes,
+            "created_at": created_at,
+        }
+        review_id = int((await self._session.execute(statement, values)).scalar_one())
+        # One executemany for the statuses: row by row they were most of a review's cost.
+        await self._session.execute(
+            insert(REVIEW_ITEMS),
+            [
+                {"review_id": review_id, "item_id": item_id, "position": index, "status": status}
+                for index, (item_id, status) in enumerate(statuses)
+            ],
+        )
+        return review_id
 
     async def get_review(self, review_id: int) -> DraftReview | None:
         """A review with its draft and items."""

@@ -43,6 +43,7 @@ async def _review_and_reply(update: Update, context: CoachContext, text: str) ->
             text,
             reply_language=context.lang,
             revision_pending=account is None or account.dialogue == REVISE_DIALOGUE,
+            defaults=account.draft_defaults if account else None,
         )
     except DraftRejectedError as rejected:
         await message.reply_text(

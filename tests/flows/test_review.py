@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from storage.models import Draft, DraftReview, Post, ReviewItem
+from storage.models import Draft, DraftReview, Post, Profile, ReviewItem
 from tests.fakebot import (
     SentMessage,
     command,
@@ -67,6 +67,39 @@ async def test_private_draft_gets_one_reply_with_score_and_buttons(bot: Bot) -> 
     assert items == 11
     assert draft is not None
     assert draft.text == DRAFT_IT
+
+
+async def test_the_profile_chooses_the_platform_and_topics_from_the_next_draft_on(
+    bot: Bot,
+) -> None:
+    anna = make_user(207, "Anna", language_code="it")
+    [first] = await bot.replies(private_text(anna, DRAFT_IT))
+    assert "Il tuo tema." in (first.plain_text or "")  # no topics yet: not checked
+    async with bot.sessions() as session:
+        session.add(Profile(user_id=207, main_platform="x", topics=["scuola"]))
+        await session.commit()
+    [second] = await bot.replies(private_text(anna, DRAFT_IT))
+    async with bot.sessions() as session:
+        platforms = (
+            (await session.execute(select(DraftReview.platform).order_by(DraftReview.id)))
+            .scalars()
+            .all()
+        )
+        profile = await session.get(Profile, 207)
+        assert profile is not None
+        profile.main_platform = "instagram"
+        await session.commit()
+    await bot.replies(private_text(anna, DRAFT_IT))
+    async with bot.sessions() as session:
+        latest = (
+            (await session.execute(select(DraftReview.platform).order_by(DraftReview.id.desc())))
+            .scalars()
+            .first()
+        )
+    assert platforms == ["linkedin", "x"]
+    assert latest == "instagram"
+    # The declared topic ("scuola") is in the draft: the item is checked, and passes.
+    assert "Non valutati" not in (second.plain_text or "")
 
 
 async def test_english_user_gets_english_texts_for_an_italian_draft(bot: Bot) -> None:
