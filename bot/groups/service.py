@@ -85,6 +85,14 @@ class DueChallenge:
 
 
 @dataclass(frozen=True)
+class ClaimedChallenges:
+    """One claim of due challenges: those to post, and how many groups it advanced."""
+
+    due: list[DueChallenge]
+    handled: int
+
+
+@dataclass(frozen=True)
 class DueTip:
     """A channel tip to post now."""
 
@@ -206,20 +214,27 @@ class GroupService:
 
     # ---------------------------------------------------------------- challenges
 
-    async def claim_due_challenges(self, limit: int = CLAIM_BATCH) -> list[DueChallenge]:
-        """Record the challenges due now (once each) and return them with last week's recap."""
+    async def claim_due_challenges(self, limit: int | None = None) -> ClaimedChallenges:
+        """Record the challenges due now (once each) and return them with last week's recap.
+
+        `handled` counts the groups the claim advanced, including those whose challenge
+        another process had already recorded: a batch of only those posts nothing, and
+        more may be due behind it.
+        """
         now = self._clock()
         async with self._uow() as uow:
             statement = (
                 select(Group)
                 .where(Group.is_active.is_(True), Group.next_challenge_at <= now)
                 .order_by(Group.next_challenge_at)
-                .limit(limit)
+                .limit(limit or CLAIM_BATCH)
             )
             if uow.skip_locked:
                 statement = statement.with_for_update(skip_locked=True)
             due: list[DueChallenge] = []
+            handled = 0
             for group in (await uow.session.execute(statement)).scalars():
+                handled += 1
                 due_at = group.next_challenge_at
                 assert due_at is not None
                 group.next_challenge_at = _challenge_due(group, max(due_at, now))
@@ -257,7 +272,7 @@ class GroupService:
                     )
                 )
             await uow.commit()
-            return due
+            return ClaimedChallenges(due, handled)
 
     async def _latest_challenge(self, uow: UnitOfWork, chat_id: int) -> Challenge | None:
         statement = (
@@ -424,14 +439,14 @@ class GroupService:
 
     # ---------------------------------------------------------------- channel tips
 
-    async def claim_due_tips(self, limit: int = CLAIM_BATCH) -> list[DueTip]:
+    async def claim_due_tips(self, limit: int | None = None) -> list[DueTip]:
         """Channel tips due now; each advances to next week before it is sent."""
         now = self._clock()
         async with self._uow() as uow:
             statement = (
                 select(Group)
                 .where(Group.is_active.is_(True), Group.next_tip_at <= now)
-                .limit(limit)
+                .limit(limit or CLAIM_BATCH)
             )
             if uow.skip_locked:
                 statement = statement.with_for_update(skip_locked=True)

@@ -514,8 +514,8 @@ async def _post_challenge(context: CoachContext, due: DueChallenge) -> None:
 async def send_due_group_posts(context: CoachContext) -> None:
     """Post the challenges (with last week's recap) and the channel tips that are due."""
     groups = context.services.groups
-    while challenges := await groups.claim_due_challenges():
-        for due in challenges:
+    while (claimed := await groups.claim_due_challenges()).handled:
+        for due in claimed.due:
             try:
                 await _post_challenge(context, due)
             except Forbidden:

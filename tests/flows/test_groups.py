@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.context import Services
-from storage.models import Group, Submission
+from bot.groups import service as group_service
+from storage.models import Challenge, Group, Submission
 from tests.fakebot import (
     SentMessage,
     anonymous_admin_message,
@@ -92,6 +94,42 @@ async def test_anonymous_admin_can_open_the_settings(bot: Bot) -> None:
     assert any(d == "group.set:challenge:on" for _, d in inline_buttons(settings.message))
     [theme] = await bot.replies(anonymous_admin_message(GROUP, "/theme sicurezza nei cantieri"))
     assert "sicurezza nei cantieri" in (theme.plain_text or "")
+
+
+async def test_a_claim_of_challenges_already_posted_elsewhere_does_not_end_the_tick(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two groups due, the earlier one's challenge already recorded by another instance:
+    # with one group per claim, the first claim posts nothing, and the tick goes on.
+    monkeypatch.setattr(group_service, "CLAIM_BATCH", 1)
+    bot.clock.now = MONDAY_9_ROME
+    first, second = make_group(-100801, "Primo"), make_group(-100802, "Secondo")
+    for chat in (first, second):
+        bot.telegram.register_chat(chat)
+    async with bot.sessions() as session:
+        for minutes, chat in ((2, first), (1, second)):
+            session.add(
+                Group(
+                    chat_id=chat["id"],
+                    type="supergroup",
+                    title=chat["title"],
+                    challenge_enabled=True,
+                    next_challenge_at=MONDAY_9_ROME - timedelta(minutes=minutes),
+                )
+            )
+        await session.flush()
+        session.add(
+            Challenge(
+                chat_id=first["id"],
+                due_at=MONDAY_9_ROME - timedelta(minutes=2),
+                idea="behind_the_scenes",
+            )
+        )
+        await session.commit()
+    posted = await bot.tick()
+    assert [message.chat_id for message in posted] == [second["id"]]
+    assert "Sfida della settimana" in (posted[0].plain_text or "")
+    assert await bot.tick() == []
 
 
 async def test_challenge_on_schedule_entries_deep_link_leaderboard_and_recap(bot: Bot) -> None:
