@@ -9,14 +9,17 @@ to the log without waiting for the disk), but under load the trips did not: at 5
 chats the one connection (storage/database.py) was checked out two thirds of the time,
 and the bot's thread sat idle a fifth of the time waiting for it (benchmarks/throughput).
 
-Here every call runs at once on the calling thread: a statement is a plain sqlite3 call
-that SQLAlchemy's aiosqlite dialect awaits without ever suspending. Everything SQLAlchemy
+Here every statement runs at once on the calling thread: a plain sqlite3 call that
+SQLAlchemy's aiosqlite dialect awaits without suspending. Only a commit, which may wait
+for the disk, goes to a worker thread: one trip per transaction instead of four per
+statement. Everything SQLAlchemy
 does (SQL, types, pooling, errors) is its aiosqlite dialect's: this module only stands in
 for `aiosqlite.Connection`, and is passed as the engine's DBAPI module (`module=`).
 
 What this trades: while a statement runs, the event loop waits for it, as it waits for
-any other work. Statements here are small (a user's rows, a claim of at most one batch);
-a process that needs more than one SQLite connection's worth is what PostgreSQL is for.
+any other work. Statements here are small (a user's rows, a claim of at most one batch),
+and they read and write the page cache; a process that needs more than one SQLite
+connection's worth is what PostgreSQL is for.
 """
 
 from __future__ import annotations
@@ -139,8 +142,17 @@ class InlineConnection:
         return self._conn.isolation_level
 
     async def commit(self) -> None:
-        """Commit the open transaction."""
-        self._conn.commit()
+        """Commit the open transaction, on a worker thread: the one call that waits for the disk.
+
+        A commit writes the log, and every thousand pages or so it also checkpoints it
+        into the database file and syncs both. Run inline, that stalled the loop long
+        enough for the rate limiter's paced sends to leave in bursts (and Telegram
+        answers bursts with 429: benchmarks/nudge_dispatch). The connection is only
+        ever used by one task at a time, so handing it to another thread is safe.
+        """
+        connection = self._conn
+        if connection.in_transaction:
+            await asyncio.to_thread(connection.commit)
 
     async def rollback(self) -> None:
         """Roll back the open transaction."""

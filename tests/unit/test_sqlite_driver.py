@@ -33,20 +33,34 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def test_a_statement_never_lets_the_loop_run_something_else(engine: AsyncEngine) -> None:
-    threads = threading.active_count()
+async def test_statements_run_at_once_and_only_a_commit_waits_on_a_thread(
+    engine: AsyncEngine,
+) -> None:
     ran: list[str] = []
     async with engine.connect() as connection:
         asyncio.get_running_loop().call_soon(ran.append, "other work")
         await connection.execute(insert(things).values(name="a"))
         rows = (await connection.execute(select(things.c.name))).scalars().all()
-        await connection.commit()
-        # Had any of these suspended, the loop would have run the callback by now.
+        # Had either suspended, the loop would have run the callback by now.
         assert ran == []
+        await connection.commit()
+        # The commit went to a worker thread, and the loop ran meanwhile.
+        assert ran == ["other work"]
     assert rows == ["a"]
-    await asyncio.sleep(0)
-    assert ran == ["other work"]
-    assert threading.active_count() == threads  # no database thread was started
+    async with engine.connect() as connection:
+        names = (await connection.execute(select(things.c.name))).scalars().all()
+    assert names == ["a"]
+
+
+async def test_a_commit_with_nothing_written_makes_no_trip(engine: AsyncEngine) -> None:
+    threads = threading.active_count()
+    ran: list[str] = []
+    async with engine.connect() as connection:
+        await connection.execute(select(things.c.id))
+        asyncio.get_running_loop().call_soon(ran.append, "other work")
+        await connection.commit()
+        assert ran == []
+    assert threading.active_count() == threads  # and no database thread was started
 
 
 async def test_rows_counts_and_ids_come_back(engine: AsyncEngine) -> None:
