@@ -39,7 +39,11 @@ SNOOZE = "snooze"
 WEEKLY_DAYS = frozenset({0})
 WEEKLY_TIME = "09:00"
 DEFAULT_QUIET = ("21:00", "08:00")
-CLAIM_BATCH = 50
+# Schedules per claim. A claim is one transaction whose work (loading, advancing and
+# recording the schedules) runs on the event loop without a pause, since SQLite answers at
+# once (storage/sqlite_driver.py): at 50 it held the loop for 60-100 ms, long enough for
+# the paced sends behind it to leave in a burst and draw 429s (benchmarks/nudge_dispatch).
+CLAIM_BATCH = 20
 # Claimed this long after the due instant, a nudge is marked late (a tick is ~20 s).
 LATE_AFTER = timedelta(minutes=2)
 # A claim not confirmed sent within this time belongs to a process that died.
