@@ -114,7 +114,7 @@ class AccountService:
                 )
                 await uow.commit()
                 seen = replace(seen, first_name=first_name, telegram_language=language_code)
-            defaults = DraftDefaults(seen.main_platform, tuple(seen.topics or ()))
+            defaults = DraftDefaults.of(seen.main_platform, seen.topics)
             return self._account(seen, is_new=False, draft_defaults=defaults)
 
     async def set_language(self, user_id: int, language: Language) -> Account | None:

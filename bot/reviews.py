@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +48,11 @@ class DraftDefaults:
 
     main_platform: str | None = None
     topics: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, main_platform: str | None, topics: Iterable[str] | None) -> DraftDefaults:
+        """From a profile's columns (no topics stored counts as none)."""
+        return cls(main_platform, tuple(topics or ()))
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ class ReviewService:
         profile = await uow.profiles.get(user_id)
         if profile is None:
             return DraftDefaults()
-        return DraftDefaults(profile.main_platform, tuple(profile.topics or ()))
+        return DraftDefaults.of(profile.main_platform, profile.topics)
 
     async def _store(self, uow: UnitOfWork, draft_id: int, review: Review, user_id: int) -> int:
         return await uow.drafts.insert_review(

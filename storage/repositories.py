@@ -109,17 +109,9 @@ class DraftRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def add(self, draft: Draft) -> None:
-        """Stage a new draft."""
-        self._session.add(draft)
-
     async def get(self, draft_id: int) -> Draft | None:
         """A draft by id."""
         return await self._session.get(Draft, draft_id)
-
-    def add_review(self, review: DraftReview) -> None:
-        """Stage a review (with its items)."""
-        self._session.add(review)
 
     async def insert_draft(
         self,
