@@ -51,10 +51,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # (benchmarks/throughput). No unit of work waits on anything but the database, so
         # none holds the connection for long; PostgreSQL is for more than one process.
         # aiosqlite URLs run their statements on the loop's thread (storage/sqlite_driver).
+        parsed = make_url(url)
         options: dict[str, Any] = {}
-        if make_url(url).database not in (None, "", ":memory:"):
+        if parsed.database not in (None, "", ":memory:"):
             options = {"pool_size": 1, "max_overflow": 0}
-        if make_url(url).get_driver_name() == "aiosqlite":
+        if parsed.get_driver_name() == "aiosqlite":
             options["module"] = sqlite_driver.InlineDBAPI()
         engine = create_async_engine(url, echo=echo, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
