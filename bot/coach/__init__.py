@@ -7,6 +7,7 @@ as data in prompts/checklist/; `load_checklist()` reads and validates them once.
 from bot.coach.config import ChecklistError
 from bot.coach.engine import Checklist, detect_language, load_checklist, weighted_length
 from bot.coach.review import ITEM_IDS, PLATFORMS, ItemResult, Review, Status
+from bot.coach.thesaurus import TopicExpansion
 
 __all__ = [
     "ITEM_IDS",
@@ -16,6 +17,7 @@ __all__ = [
     "ItemResult",
     "Review",
     "Status",
+    "TopicExpansion",
     "detect_language",
     "load_checklist",
     "weighted_length",

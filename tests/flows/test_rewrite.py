@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_application
+from bot.coach import Checklist, load_checklist
 from bot.texts import Texts
 from storage.database import create_session_factory
 from storage.migrate import upgrade_engine
@@ -55,6 +56,18 @@ INVENTED_IT = (
     "Voi avete esperienze simili? Scrivetemi su https://studio-esempio.it"
 )
 WEAK_REWRITE = "Metti like se sei d'accordo!!!"
+CHECKLIST: Checklist = load_checklist()
+
+
+def _score(text: str, topics: tuple[str, ...] = ()) -> int:
+    """The checklist's score for a text, as the bot computes it (LinkedIn)."""
+    return CHECKLIST.review(text, platform="linkedin", topics=topics).score
+
+
+def _scores(rewrite: str, draft: str, topics: tuple[str, ...] = ()) -> tuple[int, int, str]:
+    """The two scores and their signed difference, as the reply shows them."""
+    new, old = _score(rewrite, topics), _score(draft)
+    return new, old, f"{new - old:+d}"
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +228,9 @@ async def test_italian_rewrite_is_checked_and_shown_with_both_scores(
     assert edit.ok, edit.description
     text = edit.text or ""
     assert "Una riscrittura della tua bozza" in text
-    assert "<b>100/100</b> per la riscrittura, 54/100 per la tua bozza (+46)" in text
+    new, old, delta = _scores(REWRITE_IT, DRAFT_IT, ("riqualificazione", "scuole"))
+    assert new > old
+    assert f"<b>{new}/100</b> per la riscrittura, {old}/100 per la tua bozza ({delta})" in text
     assert "Nessuna cifra, nome o link" in text
     assert "<blockquote>Abbiamo ridotto del 30% i consumi" in text
     assert "più basso" not in text
@@ -237,7 +252,7 @@ async def test_italian_rewrite_is_checked_and_shown_with_both_scores(
     assert "Relazioni, non like (da correggere)" in prompt
     assert "(da migliorare)" in prompt
     [row] = await _rewrites(llm_bot)
-    assert (row.user_id, row.status, row.score, row.draft_score) == (811, "ok", 100, 54)
+    assert (row.user_id, row.status, row.score, row.draft_score) == (811, "ok", new, old)
     assert row.text == REWRITE_IT
     assert row.new_facts == []
 
@@ -250,7 +265,9 @@ async def test_english_rewrite_end_to_end(llm_bot: Bot, llm: FakeLLMServer) -> N
 
     assert any("Suggest a rewrite" in label for label, _ in inline_buttons(review.message))
     assert "A rewrite of your draft · LinkedIn" in text
-    assert "Checklist: 100/100 for the rewrite, 54/100 for your draft (+46)." in text
+    new, old, delta = _scores(REWRITE_EN, DRAFT_EN)
+    assert new > old
+    assert f"Checklist: {new}/100 for the rewrite, {old}/100 for your draft ({delta})." in text
     assert "No figures, names or links" in text
     assert "We cut a school's energy use in Leeds" in text
     assert "Rewrites left today: 9" in text
@@ -282,7 +299,9 @@ async def test_a_rewrite_that_scores_lower_says_so(llm_bot: Bot, llm: FakeLLMSer
 
     _, text = await _ask_rewrite(llm_bot, make_user(814, "Anna"), REWRITE_IT)
 
-    assert "40/100 per la riscrittura, 100/100 per la tua bozza (-60)" in text
+    new, old, delta = _scores(WEAK_REWRITE, REWRITE_IT)
+    assert new < old
+    assert f"{new}/100 per la riscrittura, {old}/100 per la tua bozza ({delta})" in text
     assert "La riscrittura ha un punteggio più basso della tua bozza" in text
     assert "Ancora da correggere:" in text
 

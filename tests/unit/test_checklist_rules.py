@@ -427,10 +427,12 @@ def test_motivational_quote_fails_point_of_view(review: Callable[..., Review]) -
     assert review(text).item("point_of_view").status == "fail"
 
 
-def test_announcement_without_substance_fails_visibility(review: Callable[..., Review]) -> None:
-    assert review("Hello everyone! Exciting things are coming soon.").item(
-        "visibility"
-    ).status == ("fail")
+def test_announcement_without_substance_warns_visibility_with_questions(
+    review: Callable[..., Review],
+) -> None:
+    item = review("Hello everyone! Exciting things are coming soon.").item("visibility")
+    assert item.status == "warn"
+    assert "which project" in item.suggestion
 
 
 def test_two_figures_alone_pass_visibility(review: Callable[..., Review]) -> None:
@@ -501,30 +503,22 @@ def test_long_quotes_are_cut_with_an_ellipsis(review: Callable[..., Review]) -> 
     assert len(reason) < 120
 
 
-def test_score_counts_pass_full_warn_half_fail_zero(review: Callable[..., Review]) -> None:
+def test_score_is_weighted_credit_when_no_cap_applies(review: Callable[..., Review]) -> None:
     rules = yaml.safe_load((PACKAGED / "rules.yaml").read_text(encoding="utf-8"))
     weights = {item: spec["weight"] for item, spec in rules["items"].items()}
-    credit = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
-    result = review("Hello everyone! Check this out https://bit.ly/x #a #b #c")
+    credit = rules["scoring"]["credit"]
+    result = review(GOOD_IT.replace("Voi come organizzate i sopralluoghi?", "Buon lavoro."))
     counted = [item for item in result.items if item.status != "skip"]
     earned = sum(weights[item.id] * credit[item.status] for item in counted)
     expected = round(100 * earned / sum(weights[item.id] for item in counted))
+    assert result.item("interaction").status == "fail"
     assert result.score == expected
 
 
-def test_top_fixes_list_fails_before_warnings_heaviest_first(
-    review: Callable[..., Review],
-) -> None:
-    rules = yaml.safe_load((PACKAGED / "rules.yaml").read_text(encoding="utf-8"))
-    weights = {item: spec["weight"] for item, spec in rules["items"].items()}
+def test_top_fixes_are_flagged_items_only(review: Callable[..., Review]) -> None:
     result = review("Nuovo progetto in arrivo!!! Stay tuned #a #b #c #d #e #f #g")
-    statuses = [result.item(item_id).status for item_id in result.top_fixes]
     assert len(result.top_fixes) == 3
-    assert statuses == sorted(statuses, key=["fail", "warn"].index)
-    fails = [item_id for item_id in result.top_fixes if result.item(item_id).status == "fail"]
-    assert [weights[item_id] for item_id in fails] == sorted(
-        (weights[item_id] for item_id in fails), reverse=True
-    )
+    assert all(result.item(item_id).status in ("warn", "fail") for item_id in result.top_fixes)
 
 
 # --- loading prompts/checklist -------------------------------------------------------

@@ -18,7 +18,7 @@ LANGUAGES = ("it", "en")
 
 def _texts() -> list[str]:
     texts = []
-    for path in sorted(CORPUS.glob("*.yaml")):
+    for path in sorted(CORPUS.rglob("*.yaml")):
         texts += [d["text"] for d in yaml.safe_load(path.read_text("utf-8"))["drafts"]]
     return [*texts, "ok", "", "👍🏻 #ai https://example.com", "Ceci n'est pas une pipe"]
 
