@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -123,7 +125,7 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def review(args: argparse.Namespace) -> int:
-    """Review a draft file against the checklist, without Telegram."""
+    """Review draft files against the checklist, without Telegram."""
     from bot.cli_review import review_file
 
     settings, texts = _load()
@@ -146,8 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
     review_parser = commands.add_parser(
         "review", help="review a draft against the checklist, without Telegram"
     )
-    review_parser.add_argument("file", metavar="FILE", help="the draft (a text file, - for stdin)")
-    review_parser.add_argument("--json", action="store_true", help="print the review as JSON")
+    review_parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="the drafts (text files, - for stdin), reviewed in one process",
+    )
+    output = review_parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print the review as JSON (an array with a file name each, for several files)",
+    )
+    output.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="print one JSON object per line per draft, with its file name",
+    )
     review_parser.add_argument(
         "--platform",
         choices=("linkedin", "x", "instagram", "facebook", "threads"),
@@ -177,6 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`postcoach review *.txt | head`): stop quietly.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces the closed pipe
+        return 0
     return code
 
 

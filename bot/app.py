@@ -102,7 +102,7 @@ def build_application(
         texts=texts,
         accounts=AccountService(uow, texts),
         reviews=ReviewService(uow, checklist, clock),
-        profiles=ProfileService(uow),
+        profiles=ProfileService(uow, checklist),
         posts=PostService(uow, clock),
         results=ResultsService(uow, clock),
         stats=StatsService(uow),

@@ -1,4 +1,5 @@
-"""`postcoach review FILE`: the checklist on the command line, as text or JSON."""
+"""`postcoach review FILE [FILE ...]`: the checklist on the command line, as text, JSON or
+JSON lines (one object per draft, for reviewing a whole corpus in one process)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.coach import Checklist, Review
 from bot.settings import Settings
@@ -82,20 +84,43 @@ def format_review(review: Review, texts: Texts, lang: str) -> str:
     return "\n".join(lines)
 
 
+def _error(texts: Texts, lang: str, name: str, error: DraftFileError) -> str:
+    return texts.plain(lang, f"cli.{error.reason}", file=name, limit=MAX_CHARS)
+
+
 def review_file(
     args: argparse.Namespace, settings: Settings, texts: Texts, checklist: Checklist
 ) -> int:
-    """Run the review subcommand; 0 on success, 2 on bad input."""
+    """Run the review subcommand; 0 on success, 2 if any file could not be reviewed.
+
+    Every file is reviewed even when one fails: its error goes to stderr (and, with
+    --jsonl, on its own line as {"file", "error"}), the others are printed."""
     lang = args.lang or settings.default_language
-    try:
-        text = read_draft(args.file)
-    except DraftFileError as error:
-        message = texts.plain(lang, f"cli.{error.reason}", file=args.file, limit=MAX_CHARS)
-        print(f"postcoach: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    review = checklist.review(text, platform=args.platform or "linkedin", reply_language=lang)
-    if args.json:
-        print(json.dumps(review.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_review(review, texts, lang))
-    return 0
+    platform = args.platform or "linkedin"
+    names: list[str] = args.files
+    several = len(names) > 1
+    failed = False
+    documents: list[dict[str, Any]] = []
+    for index, name in enumerate(names):
+        try:
+            text = read_draft(name)
+        except DraftFileError as error:
+            failed = True
+            message = _error(texts, lang, name, error)
+            print(f"postcoach: {message}", file=sys.stderr)
+            if args.jsonl:
+                print(json.dumps({"file": name, "error": message}, ensure_ascii=False))
+            continue
+        review = checklist.review(text, platform=platform, reply_language=lang)
+        if args.jsonl:
+            print(json.dumps({"file": name, **review.to_dict()}, ensure_ascii=False), flush=True)
+        elif args.json:
+            documents.append({"file": name, **review.to_dict()} if several else review.to_dict())
+        else:
+            if several:
+                print(("\n" if index else "") + texts.plain(lang, "cli.review_file", file=name))
+            print(format_review(review, texts, lang))
+    if args.json and documents:
+        shown: Any = documents if several else documents[0]
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+    return EXIT_BAD_INPUT if failed else 0

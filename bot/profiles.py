@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from bot.coach import PLATFORMS
+from bot.coach import PLATFORMS, Checklist, TopicExpansion
 from bot.nudges.schedule import parse_local_time
 from bot.settings import LANGUAGES
 from bot.timezones import resolve_zone, zone_from_location
@@ -170,8 +171,17 @@ def parse_zone(text: str) -> str:
 class ProfileService:
     """Reads and changes profiles; drives the onboarding and settings dialogue."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, checklist: Checklist | None = None) -> None:
         self._uow = uow
+        self._checklist = checklist
+
+    def understood_topics(
+        self, topics: Sequence[str], language: str
+    ) -> tuple[TopicExpansion, ...]:
+        """How the checklist will recognise each topic in a draft (by the thesaurus)."""
+        if self._checklist is None:
+            return ()
+        return self._checklist.expand_topics(topics, language)
 
     async def _load(self, uow: UnitOfWork, user_id: int) -> tuple[User, Profile]:
         user = await uow.users.get(user_id)

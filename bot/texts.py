@@ -160,6 +160,9 @@ class ProfileTexts(_Section):
     ask_language: str
     ask_role: str
     ask_topics: str
+    topics_understood: str
+    topic_line: str
+    topic_own_words: str
     ask_audience: str
     ask_platforms: str
     ask_main_platform: str
@@ -422,6 +425,7 @@ class CliTexts(_Section):
     """Messages of the `postcoach` command line (plain text, no HTML)."""
 
     no_token: str
+    review_file: str
     review_header: str
     review_item: str
     review_suggestion: str

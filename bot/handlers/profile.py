@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.coach import PLATFORMS
+from bot.coach import PLATFORMS, TopicExpansion
 from bot.context import CoachContext
 from bot.profiles import (
     AUDIENCES,
@@ -154,6 +156,18 @@ def render_profile(texts: Texts, lang: str, view: ProfileView) -> str:
     return "\n".join(lines)
 
 
+def render_understood_topics(texts: Texts, lang: str, understood: Sequence[TopicExpansion]) -> str:
+    """One line per topic: the related words the checklist will also recognise."""
+    lines = [
+        texts.render(lang, "profile.topic_line", topic=item.topic, terms=", ".join(item.terms))
+        if item.terms
+        else texts.render(lang, "profile.topic_own_words", topic=item.topic)
+        for item in understood
+    ]
+    # The lines are rendered (escaped) already: they go in as they are.
+    return texts.raw(lang, "profile.topics_understood").format(lines="\n".join(lines))
+
+
 def settings_keyboard(texts: Texts, lang: str) -> InlineKeyboardMarkup:
     """One button per profile field."""
     buttons = [
@@ -221,7 +235,19 @@ async def answer_text(update: Update, context: CoachContext) -> None:
         if step is not None:
             await ask(context, message.chat_id, step, await profiles.view(user.id))
         return
+    if step is not None and step.name == "topics":
+        await _show_understood_topics(context, message.chat_id, view)
     await _after_answer(context, message.chat_id, view, following, step.mode if step else "")
+
+
+async def _show_understood_topics(context: CoachContext, chat_id: int, view: ProfileView) -> None:
+    """Say how each topic will be recognised, so the user sees what the checklist reads."""
+    lang = context.texts.language_of(view.language, context.lang)
+    understood = context.services.profiles.understood_topics(view.topics, lang)
+    if understood:
+        await context.bot.send_message(
+            chat_id, render_understood_topics(context.texts, lang, understood)
+        )
 
 
 async def answer_location(update: Update, context: CoachContext) -> None:

@@ -53,7 +53,13 @@ async def test_onboarding_walks_every_question(bot: Bot) -> None:
     assert "What do you do" in (question.plain_text or "")
     [question] = await bot.replies(private_text(anna, "Freelance structural engineer"))
     assert "subjects" in (question.plain_text or "")
-    [question] = await bot.replies(private_text(anna, "seismic retrofit, schools, BIM"))
+    understood, question = await bot.replies(
+        private_text(anna, "seismic retrofit, schools, BIM")
+    )
+    # Each topic is said back with words of the thesaurus the checklist will also match.
+    assert "“seismic retrofit”: for example earthquake" in (understood.plain_text or "")
+    assert "“schools”: by its own words" in (understood.plain_text or "")
+    assert "“BIM”: for example IFC" in (understood.plain_text or "")
     assert "Who do you mostly speak to" in (question.plain_text or "")
 
     # Multi-choice: toggled in place, closed with Done.
@@ -144,7 +150,8 @@ async def test_onboarding_survives_a_restart(
         assert "Bentornato" in texts_sent[0]
         assert "Riprendiamo" in texts_sent[1]
         assert "temi" in texts_sent[2]
-        [question] = await second.replies(private_text(luca, "strutture in acciaio"))
+        understood, question = await second.replies(private_text(luca, "strutture in acciaio"))
+        assert "«strutture in acciaio»: per esempio" in (understood.plain_text or "")
         assert "A chi ti rivolgi" in (question.plain_text or "")
     finally:
         await restarted.shutdown()
