@@ -29,6 +29,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 logger = logging.getLogger(__name__)
 
 WORD_RE = re.compile(r"[^\W\d_]+")
+GRAMMAR_MIN_VOTES = 4  # function words of another language that overrule the model...
+GRAMMAR_RATIO = 2  # ...when they are at least this many times the model's language's
 
 
 def _cache_files(folder: Path, languages: tuple[str, ...]) -> tuple[Path, Path]:
@@ -137,6 +139,16 @@ class LanguageDetector:
         """Load the model now rather than on the first draft."""
         _identifier(self._languages, self._model_cache)
 
+    @staticmethod
+    def _grammar_disagrees(language: str, votes: dict[str, int]) -> bool:
+        """Function words clearly of another language: an Italian post full of English
+        loanwords ("framework", "workflow", "kick-off") is still Italian."""
+        mine = votes.get(language, 0)
+        return any(
+            other != language and count >= GRAMMAR_MIN_VOTES and count >= GRAMMAR_RATIO * mine
+            for other, count in votes.items()
+        )
+
     def detect(self, text: str) -> str:
         """The draft's language; `text` should have links and hashtags removed already."""
         words = [word.casefold() for word in WORD_RE.findall(text)]
@@ -150,7 +162,9 @@ class LanguageDetector:
         sample = text[: self._max_chars]
         if letters >= self._min_letters:
             language, confidence = _identifier(self._languages, self._model_cache).classify(sample)
-            if confidence >= self._min_confidence:
+            if confidence >= self._min_confidence and not self._grammar_disagrees(
+                str(language), votes
+            ):
                 return str(language)
             model_choice = str(language)
         best = max(votes.values(), default=0)

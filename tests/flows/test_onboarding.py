@@ -53,9 +53,7 @@ async def test_onboarding_walks_every_question(bot: Bot) -> None:
     assert "What do you do" in (question.plain_text or "")
     [question] = await bot.replies(private_text(anna, "Freelance structural engineer"))
     assert "subjects" in (question.plain_text or "")
-    understood, question = await bot.replies(
-        private_text(anna, "seismic retrofit, schools, BIM")
-    )
+    understood, question = await bot.replies(private_text(anna, "seismic retrofit, schools, BIM"))
     # Each topic is said back with words of the thesaurus the checklist will also match.
     assert "“seismic retrofit”: for example earthquake" in (understood.plain_text or "")
     assert "“schools”: by its own words" in (understood.plain_text or "")

@@ -271,9 +271,7 @@ def test_a_heat_pump_post_is_on_topic_for_hvac_and_quotes_its_words(
         "In una villetta degli anni '70 i radiatori esistenti bastavano per la pompa di calore: "
         "temperatura di mandata a 45 gradi, due termosifoni più grandi in bagno."
     )
-    item = review(text, topics=["impianti HVAC", "efficienza energetica"]).item(
-        "reputation_focus"
-    )
+    item = review(text, topics=["impianti HVAC", "efficienza energetica"]).item("reputation_focus")
     assert item.status == "pass"
     assert "radiatori" in item.reason
 
@@ -465,3 +463,12 @@ def test_a_damaged_frequency_cache_is_rebuilt(tmp_path: Path) -> None:
     trie.write_bytes(b"not a trie")
     rebuilt = Vocabulary(("it",), tmp_path)
     assert rebuilt.zipf("cantiere", "it") > 3
+
+
+def test_an_italian_post_full_of_english_loanwords_is_italian(checklist: Checklist) -> None:
+    text = (
+        "Il nostro framework di project management agile per il design integra kick-off, "
+        "sprint review, daily stand-up e deliverable tracking in un workflow end-to-end con "
+        "KPI real-time per ogni stakeholder del team."
+    )
+    assert checklist.detect_language(text) == "it"
