@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -32,21 +31,10 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGED = Path(str(default_directory()))
 
 
-@pytest.fixture(scope="module")
-def checklist() -> Checklist:
-    """The packaged checklist, loaded once for the module."""
-    return load_checklist()
-
-
 @pytest.fixture
-def review(checklist: Checklist) -> Callable[..., Review]:
-    """Review a draft with English replies unless told otherwise."""
-
-    def run(text: str, **options: Any) -> Review:
-        options.setdefault("reply_language", "en")
-        return checklist.review(text, **options)
-
-    return run
+def checklist(packaged_checklist: Checklist) -> Checklist:
+    """The packaged checklist (tests/unit/conftest.py)."""
+    return packaged_checklist
 
 
 @pytest.fixture
