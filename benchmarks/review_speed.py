@@ -81,10 +81,11 @@ def _print_load() -> None:
         warm = _load_figures(Path(folder))
     for name, figures in (("empty cache", cold), ("filled cache", warm)):
         print(
-            f"checklist load, {name}: load_checklist {figures['load_ms']:.0f} ms; word data "
-            f"(lemmas, frequencies, thesaurus) {figures['data_ms']:.0f} ms and "
-            f"+{figures['data_mb']:.1f} MB RSS (from {figures['before_mb']:.0f} MB; "
-            f"{figures['total_mb']:.0f} MB with the whole checklist)"
+            f"checklist load, {name}: {figures['data_ms'] + figures['load_ms']:.0f} ms "
+            f"(word data {figures['data_ms']:.0f} ms, the rest {figures['load_ms']:.0f} ms); "
+            f"word data (lemmas, frequencies, thesaurus) +{figures['data_mb']:.1f} MB RSS "
+            f"(from {figures['before_mb']:.0f} MB; {figures['total_mb']:.0f} MB with the whole "
+            "checklist)"
         )
     print("targets: load <= 600 ms (filled cache), word data <= 30 MB")
 

@@ -57,7 +57,10 @@ def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path
     start_bot(bots, tmp_path, env, "second", server=fake_api)
     *_, question = _send(fake_api, command(anna, "/start"), count=3)
     assert "temi" in (question.text or "")
-    [question] = _send(fake_api, private_text(anna, "efficienza energetica, scuole"))
+    understood, question = _send(
+        fake_api, private_text(anna, "efficienza energetica, scuole"), count=2
+    )
+    assert "«efficienza energetica»: per esempio" in (understood.text or "")
     for _ in range(6):
         [question] = _send(fake_api, command(anna, "/skip"))
     assert "profilo è pronto" in (question.text or "")
