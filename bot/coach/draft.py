@@ -113,11 +113,6 @@ class Draft:
         """How many emoji (sequences) the draft has."""
         return len(self.emoji)
 
-    @property
-    def statements(self) -> str:
-        """The body's sentences that are not questions, one per line."""
-        return "\n".join(sentence for sentence in self.sentences if "?" not in sentence)
-
 
 class Analyzer:
     """Builds `Draft`s; holds the one configurable pattern (bare-domain links)."""

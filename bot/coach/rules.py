@@ -29,7 +29,6 @@ from bot.coach.config import (
     PlatformSpec,
     ReadabilityRuleSpec,
     RuleBase,
-    SignalGroup,
     SignalsRuleSpec,
     SpamRuleSpec,
     StanceRuleSpec,
@@ -1166,6 +1165,5 @@ __all__ = [
     "Quote",
     "Resources",
     "Rule",
-    "SignalGroup",
     "build_rule",
 ]

@@ -83,10 +83,6 @@ class Tokens:
         """The index of the sentence holding a character position."""
         return bisect_right(self.breaks, char)
 
-    def gap(self, first: int) -> str:
-        """The text between word `first` and the word after it."""
-        return self.text[self.spans[first][1] : self.spans[first + 1][0]]
-
 
 def _inside(spans: Sequence[tuple[int, int]], position: int) -> bool:
     for start, end in spans:
