@@ -5,7 +5,10 @@ Its model is LZMA-compressed: decompressing it takes about a second and ~50 MB a
 start. So the first start keeps a copy in a cache folder (CACHE_DIR), trimmed to our two
 languages and laid out to be mapped from disk: later starts open it in milliseconds, and
 only the pages of the tokenizer a draft walks through are ever read into memory.
-Short or low-confidence texts are decided by counting Italian and English function words.
+Short or low-confidence texts are decided by counting Italian and English function words;
+so are texts whose function words leave no doubt (the model is then not asked at all),
+and function words clearly of the other language overrule a confident model (an Italian
+post full of English loanwords is Italian).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 logger = logging.getLogger(__name__)
 
 WORD_RE = re.compile(r"[^\W\d_]+")
+DECISIVE_VOTES = 8  # function words of one language that decide without the model...
+DECISIVE_RATIO = 4  # ...when the other language has at most a quarter as many
 GRAMMAR_MIN_VOTES = 4  # function words of another language that overrule the model...
 GRAMMAR_RATIO = 2  # ...when they are at least this many times the model's language's
 
@@ -140,6 +145,17 @@ class LanguageDetector:
         _identifier(self._languages, self._model_cache)
 
     @staticmethod
+    def _decided_by_grammar(votes: dict[str, int]) -> str | None:
+        """The language whose function words leave no doubt, or None."""
+        ranked = sorted(votes.items(), key=lambda vote: vote[1], reverse=True)
+        if len(ranked) < 2:
+            return None
+        (leader, most), (_, second) = ranked[0], ranked[1]
+        if most >= DECISIVE_VOTES and most >= DECISIVE_RATIO * second:
+            return leader
+        return None
+
+    @staticmethod
     def _grammar_disagrees(language: str, votes: dict[str, int]) -> bool:
         """Function words clearly of another language: an Italian post full of English
         loanwords ("framework", "workflow", "kick-off") is still Italian."""
@@ -158,6 +174,9 @@ class LanguageDetector:
             for lang in self._languages
         }
         model_choice: str | None = None
+        decided = self._decided_by_grammar(votes)
+        if decided is not None:
+            return decided  # the model walks bytes in Python: no need to ask it
         # py3langid walks the text byte by byte in Python: the opening is enough.
         sample = text[: self._max_chars]
         if letters >= self._min_letters:

@@ -461,3 +461,24 @@ def test_an_italian_post_full_of_english_loanwords_is_italian(checklist: Checkli
         "KPI real-time per ogni stakeholder del team."
     )
     assert checklist.detect_language(text) == "it"
+
+
+def test_function_words_that_leave_no_doubt_spare_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.coach import language
+
+    detector = language.LanguageDetector(
+        ("it", "en"),
+        {"it": frozenset({"il", "di", "che", "la", "per", "non", "è", "un"}), "en": frozenset()},
+        model_min_letters=24,
+        model_min_confidence=0.9,
+        model_max_chars=240,
+    )
+
+    def no_model(*_: object) -> object:
+        raise AssertionError("the model was asked")
+
+    monkeypatch.setattr(language, "_identifier", no_model)
+    text = "Il punto è che la verifica di un solaio non si fa per sentito dire: il calcolo conta."
+    assert detector.detect(text) == "it"
