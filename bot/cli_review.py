@@ -94,8 +94,9 @@ def review_file(
     """Run the review subcommand; 0 on success, 2 if any file could not be reviewed.
 
     Every file is reviewed even when one fails: its error goes to stderr (and, with
-    --jsonl, on its own line as {"file", "error"}), the others are printed."""
-    lang = args.lang or settings.default_language
+    --jsonl, on its own line as {"file", "error"}), the others are printed. Without
+    --lang, each review answers in its draft's language."""
+    lang = args.lang or settings.default_language  # for what is not about one draft
     platform = args.platform or "linkedin"
     names: list[str] = args.files
     several = len(names) > 1
@@ -111,15 +112,19 @@ def review_file(
             if args.jsonl:
                 print(json.dumps({"file": name, "error": message}, ensure_ascii=False))
             continue
-        review = checklist.review(text, platform=platform, reply_language=lang)
+        detected = checklist.detect_language(text)
+        reply = args.lang or detected
+        review = checklist.review(
+            text, platform=platform, reply_language=reply, draft_language=detected
+        )
         if args.jsonl:
             print(json.dumps({"file": name, **review.to_dict()}, ensure_ascii=False), flush=True)
         elif args.json:
             documents.append({"file": name, **review.to_dict()} if several else review.to_dict())
         else:
             if several:
-                print(("\n" if index else "") + texts.plain(lang, "cli.review_file", file=name))
-            print(format_review(review, texts, lang))
+                print(("\n" if index else "") + texts.plain(reply, "cli.review_file", file=name))
+            print(format_review(review, texts, reply))
     if args.json and documents:
         shown: Any = documents if several else documents[0]
         print(json.dumps(shown, ensure_ascii=False, indent=2))

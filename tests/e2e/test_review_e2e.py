@@ -61,6 +61,23 @@ def test_cli_review_reads_standard_input_in_english(tmp_path: Path) -> None:
     assert "draft in English" in result.stdout
 
 
+def test_cli_review_answers_in_the_drafts_language_without_lang(tmp_path: Path) -> None:
+    english = tmp_path / "english.txt"
+    english.write_text(DRAFT, encoding="utf-8")
+    italian = tmp_path / "italiano.txt"
+    italian.write_text(
+        "Il mese scorso abbiamo rifatto il tetto di una scuola a Cuneo: 600 m² in tre "
+        "settimane, senza chiudere le aule. Voi come organizzate i cantieri nelle scuole?",
+        encoding="utf-8",
+    )
+    result = run_cli("review", str(english), str(italian), cwd=tmp_path, env=CLI_ENV)
+    assert result.returncode == 0, result.stderr
+    english_part, italian_part = result.stdout.split(f"=== {italian}")
+    assert "draft in English" in english_part
+    assert "Bozza" not in english_part
+    assert "bozza in italiano" in italian_part
+
+
 def test_cli_rejects_bad_files_with_one_line_and_exit_2(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n", encoding="utf-8")
