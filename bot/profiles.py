@@ -54,14 +54,17 @@ MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 40
 DEFAULT_ZONE = "Europe/Rome"
 DEFAULT_GOAL = 2
+MAX_ZONE_TEXT = 40  # characters of a typed place quoted back
 
 
 class InvalidAnswerError(Exception):
-    """The answer does not fit the question; `reason` is a text id suffix."""
+    """The answer does not fit the question; `reason` is a text id suffix, `value` what
+    the user typed (quoted back where the text names it)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, value: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def parse_goal(text: str) -> int:
         raise InvalidAnswerError("goal_not_number")
     goal = int(match.group(1))
     if not 1 <= goal <= MAX_GOAL:
-        raise InvalidAnswerError("goal_out_of_range")
+        raise InvalidAnswerError("goal_out_of_range", match.group(1))
     return goal
 
 
@@ -156,7 +159,7 @@ def parse_time(text: str) -> str:
     """A local time of day as HH:MM."""
     parsed = parse_local_time(text[:20])
     if parsed is None:
-        raise InvalidAnswerError("time_invalid")
+        raise InvalidAnswerError("time_invalid", " ".join(text.split())[:20])
     return f"{parsed.hour:02d}:{parsed.minute:02d}"
 
 
@@ -164,7 +167,7 @@ def parse_zone(text: str) -> str:
     """An IANA time zone from a zone name or a city."""
     zone = resolve_zone(text)
     if zone is None:
-        raise InvalidAnswerError("zone_unknown")
+        raise InvalidAnswerError("zone_unknown", " ".join(text.split())[:MAX_ZONE_TEXT])
     return zone
 
 
@@ -233,7 +236,7 @@ class ProfileService:
             # The first city lookup loads an index for a second or two: not on the event loop.
             zone = await asyncio.to_thread(resolve_zone, text)
             if zone is None:
-                raise InvalidAnswerError("zone_unknown")
+                raise InvalidAnswerError("zone_unknown", " ".join(text.split())[:MAX_ZONE_TEXT])
         return await self._answer(user_id, text=zone or text)
 
     async def answer_choice(
@@ -248,7 +251,7 @@ class ProfileService:
         """Apply a shared location to the time zone step."""
         zone = await asyncio.to_thread(zone_from_location, latitude, longitude)
         if zone is None:
-            raise InvalidAnswerError("zone_unknown")
+            raise InvalidAnswerError("location_unknown")
         return await self._answer(user_id, step="timezone", text=zone)
 
     async def toggle(self, user_id: int, step: str, value: str) -> ProfileView | None:

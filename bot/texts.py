@@ -177,6 +177,7 @@ class ProfileTexts(_Section):
     invalid_goal_out_of_range: str
     invalid_time_invalid: str
     invalid_zone_unknown: str
+    invalid_location_unknown: str
     invalid_use_buttons: str
     invalid_stale: str
     nothing_to_skip: str
@@ -337,7 +338,14 @@ class NudgeTexts(_Section):
     resumed: str
     nothing_scheduled: str
     pause_usage: str
+    pause_not_a_date: str
+    pause_no_such_day: str
+    pause_in_the_past: str
+    pause_too_far: str
     quiet_usage: str
+    quiet_not_a_range: str
+    quiet_not_a_time: str
+    quiet_same_time: str
     quiet_set: str
     when_format: str
     date_format: str
@@ -370,6 +378,7 @@ class GroupTexts(_Section):
     button_challenge_off: str
     theme_set: str
     theme_cleared: str
+    theme_too_long: str
     group_only: str
     challenge: str
     challenge_theme: str

@@ -21,6 +21,7 @@ from bot import metrics
 from bot.context import CoachContext
 from bot.groups.service import (
     CHANNEL,
+    MAX_THEME_CHARS,
     REVIEW_MODES,
     TIME_CHOICES,
     TIP_COUNT,
@@ -245,6 +246,13 @@ async def set_theme(update: Update, context: CoachContext) -> None:
         return
     message, group = allowed
     theme = " ".join(context.args or [])
+    if len(theme) > MAX_THEME_CHARS:
+        await message.reply_text(
+            context.texts.render(
+                group.language, "groups.theme_too_long", length=len(theme), max=MAX_THEME_CHARS
+            )
+        )
+        return
     changed = await context.services.groups.change(message.chat_id, "theme", theme)
     if changed is None:
         return

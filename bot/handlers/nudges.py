@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
@@ -21,7 +21,13 @@ from telegram.error import Forbidden, TelegramError
 from bot import metrics
 from bot.context import CoachContext
 from bot.handlers.stats import chart_png, render_stats
-from bot.nudges.schedule import load_zone, parse_local_time
+from bot.nudges.schedule import (
+    MAX_PAUSE_DAYS,
+    InvalidValueError,
+    load_zone,
+    parse_pause_date,
+    parse_quiet_hours,
+)
 from bot.nudges.service import CLAIM_BATCH, WEEKLY, Confirmations, Delivery
 from bot.replies import close_keyboard, require_callback, require_message, require_user
 from bot.texts import Texts
@@ -33,7 +39,6 @@ WRITE_PATTERN = rf"^nudge\.write:{_ID}$"
 SNOOZE_PATTERN = rf"^nudge\.snooze:{_ID}:(1h|3h|tomorrow)$"
 SKIP_PATTERN = rf"^nudge\.skip:{_ID}$"
 PAUSE_PATTERN = rf"^nudge\.pause:{_ID}$"
-MAX_PAUSE_DAYS = 366
 # Sends in flight at once; the rate limiter, not this, sets the pace.
 SENDERS = 8
 
@@ -225,31 +230,18 @@ async def pause_button(update: Update, context: CoachContext) -> None:
     await context.bot.send_message(query.from_user.id, context.render("nudges.paused"))
 
 
-def parse_pause_date(text: str, zone: str, now: datetime) -> datetime | None:
-    """ "15/12", "15/12/2026" or "2026-12-15": local midnight after that day, as UTC."""
-    text = text.strip()[:20]
-    day = month = year = None
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?", text):
-        day, month = int(match[1]), int(match[2])
-        year = int(match[3]) if match[3] else None
-    if day is None or month is None:
-        return None
-    tz = load_zone(zone)
-    local_now = now.astimezone(tz)
-    if year is not None and year < 100:
-        year += 2000
-    try:
-        target = datetime(year or local_now.year, month, day, tzinfo=tz)
-    except ValueError:
-        return None
-    if year is None and target.date() < local_now.date():
-        target = target.replace(year=local_now.year + 1)
-    until = datetime.combine(target.date() + timedelta(days=1), time(0), tzinfo=tz)
-    if not now < until <= now + timedelta(days=MAX_PAUSE_DAYS):
-        return None
-    return until
+async def _explain(
+    message: Message, context: CoachContext, command: str, invalid: InvalidValueError
+) -> None:
+    """What is wrong with the value, then how to write it (nothing typed: just how)."""
+    usage = context.render(f"nudges.{command}_usage")
+    if not invalid.value:
+        await message.reply_text(usage)
+        return
+    problem = context.render(
+        f"nudges.{command}_{invalid.reason}", value=invalid.value, days=MAX_PAUSE_DAYS
+    )
+    await message.reply_text(f"{problem}\n{usage}")
 
 
 async def pause_command(update: Update, context: CoachContext) -> None:
@@ -260,9 +252,10 @@ async def pause_command(update: Update, context: CoachContext) -> None:
     until = None
     if context.args:
         profile = await services.profiles.view(user_id)
-        until = parse_pause_date(" ".join(context.args), profile.zone, services.clock())
-        if until is None:
-            await message.reply_text(context.render("nudges.pause_usage"))
+        try:
+            until = parse_pause_date(" ".join(context.args), profile.zone, services.clock())
+        except InvalidValueError as invalid:
+            await _explain(message, context, "pause", invalid)
             return
     if not await services.nudges.pause(user_id, until):
         await message.reply_text(context.render("nudges.nothing_scheduled"))
@@ -288,12 +281,10 @@ async def resume_command(update: Update, context: CoachContext) -> None:
 async def quiet_command(update: Update, context: CoachContext) -> None:
     """/quiet 21:00-08:00: no nudges in that window."""
     message = require_message(update)
-    parts = re.split(r"\s*[-–]\s*|\s+", " ".join(context.args or [])[:40].strip())
-    parts = [part for part in parts if part]
-    start = parse_local_time(parts[0]) if len(parts) == 2 else None
-    end = parse_local_time(parts[1]) if len(parts) == 2 else None
-    if start is None or end is None:
-        await message.reply_text(context.render("nudges.quiet_usage"))
+    try:
+        start, end = parse_quiet_hours(" ".join(context.args or []))
+    except InvalidValueError as invalid:
+        await _explain(message, context, "quiet", invalid)
         return
     if not await context.services.nudges.set_quiet_hours(require_user(update).id, start, end):
         await message.reply_text(context.render("nudges.nothing_scheduled"))

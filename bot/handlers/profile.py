@@ -198,15 +198,20 @@ async def _after_answer(
         )
 
 
-async def _invalid(message: Message, context: CoachContext, reason: str) -> None:
-    await message.reply_text(
-        context.render(
-            f"profile.invalid_{reason}",
-            limit=MAX_ROLE_CHARS,
-            max=MAX_GOAL if "goal" in reason else MAX_TOPICS,
-            chars=MAX_TOPIC_CHARS,
-        )
+def _invalid_text(context: CoachContext, invalid: InvalidAnswerError) -> str:
+    """What is wrong with an answer, quoting it where the text names it."""
+    reason = invalid.reason
+    return context.render(
+        f"profile.invalid_{reason}",
+        limit=MAX_ROLE_CHARS,
+        max=MAX_GOAL if "goal" in reason else MAX_TOPICS,
+        chars=MAX_TOPIC_CHARS,
+        value=invalid.value,
     )
+
+
+async def _invalid(message: Message, context: CoachContext, invalid: InvalidAnswerError) -> None:
+    await message.reply_text(_invalid_text(context, invalid))
 
 
 async def begin_onboarding(context: CoachContext, chat_id: int, user_id: int) -> None:
@@ -231,7 +236,7 @@ async def answer_text(update: Update, context: CoachContext) -> None:
     try:
         view, following = await profiles.answer_text(user.id, message.text or "")
     except InvalidAnswerError as invalid:
-        await _invalid(message, context, invalid.reason)
+        await _invalid(message, context, invalid)
         if step is not None:
             await ask(context, message.chat_id, step, await profiles.view(user.id))
         return
@@ -264,7 +269,7 @@ async def answer_location(update: Update, context: CoachContext) -> None:
             user.id, location.latitude, location.longitude
         )
     except InvalidAnswerError as invalid:
-        await _invalid(message, context, invalid.reason)
+        await _invalid(message, context, invalid)
         await ask(context, message.chat_id, step, await profiles.view(user.id))
         return
     await _after_answer(context, message.chat_id, view, following, step.mode)
@@ -280,7 +285,7 @@ async def choose(update: Update, context: CoachContext) -> None:
     try:
         view, following = await profiles.answer_choice(query.from_user.id, step_name, value)
     except InvalidAnswerError as invalid:
-        await query.answer(context.render(f"profile.invalid_{invalid.reason}"), show_alert=True)
+        await query.answer(_invalid_text(context, invalid), show_alert=True)
         return
     await query.answer()
     await close_keyboard(query.message)

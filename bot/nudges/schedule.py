@@ -213,3 +213,68 @@ def parse_local_time(text: str) -> time | None:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
     return time(hour, minute)
+
+
+MAX_PAUSE_DAYS = 366
+_PAUSE_DATE_TEXT = 20
+_QUIET_TEXT = 40
+
+
+class InvalidValueError(ValueError):
+    """A value typed with a command that cannot be: `reason` names the text that says so,
+    `value` is what the user typed (to quote it back)."""
+
+    def __init__(self, reason: str, value: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.value = value
+
+
+def parse_pause_date(text: str, zone: str, now: datetime) -> datetime:
+    """ "15/12", "15/12/2026" or "2026-12-15": local midnight after that day, as UTC.
+
+    Raises InvalidValueError: not_a_date, no_such_day (31/02), in_the_past, too_far."""
+    text = text.strip()[:_PAUSE_DATE_TEXT]
+    day = month = year = None
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?", text):
+        day, month = int(match[1]), int(match[2])
+        year = int(match[3]) if match[3] else None
+    if day is None or month is None:
+        raise InvalidValueError("not_a_date", text)
+    tz = load_zone(zone)
+    local_now = now.astimezone(tz)
+    if year is not None and year < 100:
+        year += 2000
+    try:
+        target = datetime(year or local_now.year, month, day, tzinfo=tz)
+    except ValueError:
+        raise InvalidValueError("no_such_day", text) from None
+    if year is None and target.date() < local_now.date():
+        target = target.replace(year=local_now.year + 1)
+    until = datetime.combine(target.date() + timedelta(days=1), time(0), tzinfo=tz)
+    if until <= now:
+        raise InvalidValueError("in_the_past", text)
+    if until > now + timedelta(days=MAX_PAUSE_DAYS):
+        raise InvalidValueError("too_far", text)
+    return until
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time]:
+    """ "21:00-08:00" (or "21 8"): the start and end of the quiet window.
+
+    Raises InvalidValueError: not_a_range (not two times), not_a_time (quoting the part
+    that is no time), same_time (a window of nothing)."""
+    cleaned = text[:_QUIET_TEXT].strip()
+    parts = [part for part in re.split(r"\s*[-–]\s*|\s+", cleaned) if part]
+    if len(parts) != 2:
+        raise InvalidValueError("not_a_range", cleaned)
+    start, end = parse_local_time(parts[0]), parse_local_time(parts[1])
+    if start is None:
+        raise InvalidValueError("not_a_time", parts[0])
+    if end is None:
+        raise InvalidValueError("not_a_time", parts[1])
+    if start == end:
+        raise InvalidValueError("same_time", parts[0])
+    return start, end

@@ -96,6 +96,18 @@ async def test_anonymous_admin_can_open_the_settings(bot: Bot) -> None:
     assert "sicurezza nei cantieri" in (theme.plain_text or "")
 
 
+async def test_a_theme_too_long_is_refused_and_the_old_one_kept(bot: Bot) -> None:
+    await _add_bot(bot)
+    await bot.replies(anonymous_admin_message(GROUP, "/theme sicurezza nei cantieri"))
+    long_theme = "cantieri " * 40
+    [reply] = await bot.replies(anonymous_admin_message(GROUP, f"/theme {long_theme}"))
+    assert "troppo lungo (359 caratteri): al massimo 200" in (reply.plain_text or "")
+    async with bot.sessions() as session:
+        group = await session.get(Group, GROUP["id"])
+    assert group is not None
+    assert group.challenge_theme == "sicurezza nei cantieri"
+
+
 async def test_a_claim_of_challenges_already_posted_elsewhere_does_not_end_the_tick(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

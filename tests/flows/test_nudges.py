@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.app import build_application
@@ -213,6 +214,40 @@ async def test_pause_until_a_date(bot: Bot) -> None:
     assert _nudges(await bot.tick()) == []
     bot.clock.now = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
     assert len(_nudges(await bot.tick())) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("/pause 31/02", "Il 31/02 non esiste"),
+        ("/pause domani", "«domani» non è una data"),
+        ("/pause 01/01/2020", "Il 01/01/2020 è già passato"),
+        ("/pause 2030-01-01", "al massimo per 366 giorni"),
+        ("/quiet 25:00-99:00", "«25:00» non è un orario"),
+        ("/quiet 22:00-99:00", "«99:00» non è un orario"),
+        ("/quiet 22:00", "Mi servono due orari"),
+        ("/quiet 22:00-22:00", "Inizio e fine coincidono"),
+    ],
+)
+async def test_a_value_that_cannot_be_is_named_before_the_usage(
+    bot: Bot, typed: str, problem: str
+) -> None:
+    anna = make_user(918, "Anna", language_code="it")
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 918, days=[0, 1, 2, 3, 4, 5, 6], at="09:00")
+    [reply] = await bot.replies(command(anna, typed))
+    text = reply.plain_text or ""
+    assert problem in text
+    # Then how to write it, and nothing was changed.
+    assert ("/pause 15/12" if typed.startswith("/pause") else "/quiet 21:00-08:00") in text
+    bot.clock.now = MONDAY_9_ROME + timedelta(minutes=1)
+    assert len(_nudges(await bot.tick())) == 1
+
+
+async def test_a_bare_command_without_a_value_just_says_how(bot: Bot) -> None:
+    anna = make_user(919, "Anna", language_code="it")
+    [reply] = await bot.replies(command(anna, "/quiet"))
+    assert (reply.plain_text or "").startswith("Scrivi le ore di silenzio")
 
 
 async def test_process_killed_after_claiming_sends_once_after_restart(

@@ -80,13 +80,14 @@ async def test_onboarding_walks_every_question(bot: Bot) -> None:
     assert "posts a week" in (question.plain_text or "")
 
     [error, question] = await bot.replies(private_text(anna, "500"))
+    assert "“500” won't do" in (error.plain_text or "")
     assert "from 1 to 21" in (error.plain_text or "")
     assert "posts a week" in (question.plain_text or "")
     [question] = await bot.replies(private_text(anna, "3"))
     assert "time zone" in (question.plain_text or "")
 
     [error, question] = await bot.replies(private_text(anna, "Atlantide"))
-    assert "don't recognise" in (error.plain_text or "")
+    assert "can't find “Atlantide” as a place" in (error.plain_text or "")
     [question] = await bot.replies(private_text(anna, "Milano"))
     assert "which days" in (question.plain_text or "").lower()
     for day in ("0", "2", "4"):
@@ -97,6 +98,7 @@ async def test_onboarding_walks_every_question(bot: Bot) -> None:
     )
 
     [error, question] = await bot.replies(private_text(anna, "25:70"))
+    assert "“25:70” is not a time of day" in (error.plain_text or "")
     assert "9:30" in (error.plain_text or "")
     [done] = await bot.replies(private_text(anna, "8.45"))
     assert "profile is ready" in (done.plain_text or "")
