@@ -117,6 +117,28 @@ class AccountService:
             defaults = DraftDefaults.of(seen.main_platform, seen.topics)
             return self._account(seen, is_new=False, draft_defaults=defaults)
 
+    async def ensure(self, person: Person) -> None:
+        """Make sure a person we were not written to by exists (the author of a draft a
+        colleague asked a group review of): a row to own the draft, nothing else. They are
+        never written to first; `touch` records them when they do write."""
+        async with self._uow() as uow:
+            if await uow.users.seen(person.id) is not None:
+                return
+            now = utcnow()
+            uow.users.add(
+                User(
+                    id=person.id,
+                    first_name=_bounded(person.first_name, 128) or "",
+                    last_name=_bounded(person.last_name, 128),
+                    username=_bounded(person.username, 64),
+                    telegram_language=_bounded(person.language_code, 16),
+                    created_at=now,
+                    last_seen_at=now,
+                    is_active=True,
+                )
+            )
+            await uow.commit()
+
     async def set_language(self, user_id: int, language: Language) -> Account | None:
         """Remember the language the user chose; None if the user is unknown."""
         async with self._uow() as uow:

@@ -139,6 +139,11 @@ class ReviewService:
             statuses=[(item.id, item.status) for item in review.items],
         )
 
+    def preview(self, text: str, *, reply_language: str) -> Review:
+        """A review of a text that belongs to nobody we know (a bot's, a channel's):
+        checked and bounded like any draft, and not stored."""
+        return self._run(self.check(text), DEFAULT_PLATFORM, reply_language, ())
+
     async def review_draft(
         self,
         user_id: int,

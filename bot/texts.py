@@ -384,10 +384,16 @@ class GroupTexts(_Section):
     challenge_theme: str
     verdict: str
     verdict_clean: str
+    author_nobody: str
+    credited_to_nobody_bot: str
+    credited_to_nobody_channel: str
+    credited_to_nobody_forwarded: str
     button_full_review: str
     deep_link_not_yours: str
     leaderboard_title: str
     leaderboard_row: str
+    leaderboard_row_no_revisions: str
+    leaderboard_asked: str
     leaderboard_empty: str
     opted_out: str
     opted_in: str

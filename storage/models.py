@@ -327,6 +327,12 @@ class Submission(Base):
     )
     score: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The member who replied /review to this author's message; None when the author asked.
+    requested_by: Mapped[int | None] = mapped_column(
+        BigInteger,
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_submissions_requested_by_users"),
+        index=True,
+    )
 
 
 class GroupMember(Base):

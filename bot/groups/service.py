@@ -9,6 +9,7 @@ a unique key (group, due instant).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -28,6 +29,7 @@ from storage.models import (
     Submission,
     utcnow,
 )
+from storage.queries import RevisionQueries
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 GROUP_TYPES = ("group", "supergroup")
@@ -103,11 +105,20 @@ class DueTip:
 
 @dataclass(frozen=True)
 class LeaderboardRow:
-    """One member's month."""
+    """One member's month: their drafts, what revising gained, reviews asked for others."""
 
     name: str
     submissions: int
-    improvement: int
+    # Points gained across the versions of a draft, averaged over the member's revised
+    # drafts this month; None when none was revised.
+    improvement: int | None
+    asked_for_others: int
+
+
+def _average(values: Iterable[int]) -> int | None:
+    """The rounded mean, None for no values."""
+    listed = list(values)
+    return round(sum(listed) / len(listed)) if listed else None
 
 
 def _view(group: Group) -> GroupView:
@@ -327,14 +338,20 @@ class GroupService:
         review_id: int,
         score: int,
         challenge_id: int | None,
+        requested_by: tuple[int, str] | None = None,
     ) -> None:
-        """Count a member's reviewed draft for the group's leaderboard and recap."""
+        """Count a member's reviewed draft for the group's leaderboard and recap;
+        `requested_by`: the member (id, name) who asked for it, when not the author."""
         async with self._uow() as uow:
-            member = await uow.session.get(GroupMember, (chat_id, user_id))
-            if member is None:
-                member = GroupMember(chat_id=chat_id, user_id=user_id, opted_out=False)
-                uow.session.add(member)
-            member.display_name = display_name[:128]
+            for member_id, name in (
+                (user_id, display_name),
+                *([requested_by] if requested_by else []),
+            ):
+                member = await uow.session.get(GroupMember, (chat_id, member_id))
+                if member is None:
+                    member = GroupMember(chat_id=chat_id, user_id=member_id, opted_out=False)
+                    uow.session.add(member)
+                member.display_name = name[:128]
             uow.session.add(
                 Submission(
                     chat_id=chat_id,
@@ -343,6 +360,7 @@ class GroupService:
                     review_id=review_id,
                     score=score,
                     created_at=self._clock(),
+                    requested_by=requested_by[0] if requested_by else None,
                 )
             )
             await uow.commit()
@@ -361,7 +379,8 @@ class GroupService:
             await uow.commit()
 
     async def leaderboard(self, chat_id: int) -> list[LeaderboardRow]:
-        """This month's submissions and score improvement per member (opted-out excluded)."""
+        """This month's drafts per member (opted-out excluded): most improved first, then
+        most drafts, then by name; members with no revised draft after those who have."""
         now = self._clock()
         async with self._uow() as uow:
             group = await uow.session.get(Group, chat_id)
@@ -369,29 +388,49 @@ class GroupService:
             local = now.astimezone(tz)
             month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
             statement = (
-                select(Submission.user_id, Submission.score, GroupMember.display_name)
-                .join(
-                    GroupMember,
-                    (GroupMember.chat_id == Submission.chat_id)
-                    & (GroupMember.user_id == Submission.user_id),
-                )
-                .where(
-                    Submission.chat_id == chat_id,
-                    Submission.created_at >= month_start,
-                    GroupMember.opted_out.is_(False),
-                )
+                select(Submission.user_id, Submission.review_id, Submission.requested_by)
+                .where(Submission.chat_id == chat_id, Submission.created_at >= month_start)
                 .order_by(Submission.created_at, Submission.id)
             )
-            scores: dict[int, list[int]] = defaultdict(list)
-            names: dict[int, str] = {}
-            for user_id, score, name in (await uow.session.execute(statement)).all():
-                scores[user_id].append(score)
-                names[user_id] = name
-        rows = [
-            LeaderboardRow(names[user_id], len(values), values[-1] - values[0])
-            for user_id, values in scores.items()
+            rows = (await uow.session.execute(statement)).all()
+            gains = await RevisionQueries(uow.session).chain_gains(
+                [review_id for _, review_id, _ in rows if review_id is not None]
+            )
+            members = await uow.session.execute(
+                select(GroupMember.user_id, GroupMember.display_name).where(
+                    GroupMember.chat_id == chat_id, GroupMember.opted_out.is_(False)
+                )
+            )
+            names = dict(members.all())
+        drafts: Counter[int] = Counter()
+        asked: Counter[int] = Counter()
+        chain_gains: dict[int, dict[int, int]] = defaultdict(dict)
+        for user_id, review_id, requested_by in rows:
+            drafts[user_id] += 1
+            if requested_by is not None:
+                asked[requested_by] += 1
+            if review_id in gains:
+                chain, gain = gains[review_id]
+                chain_gains[user_id][chain] = gain
+        board = [
+            LeaderboardRow(
+                names[user_id],
+                drafts[user_id],
+                _average(chain_gains[user_id].values()),
+                asked[user_id],
+            )
+            for user_id in names
+            if drafts[user_id] or asked[user_id]
         ]
-        return sorted(rows, key=lambda r: (-r.submissions, -r.improvement, r.name))
+        return sorted(
+            board,
+            key=lambda row: (
+                row.improvement is None,
+                -(row.improvement or 0),
+                -row.submissions,
+                row.name.casefold(),
+            ),
+        )
 
     async def _recap(
         self, uow: UnitOfWork, chat_id: int, since: datetime, until: datetime
@@ -420,6 +459,12 @@ class GroupService:
                 .where(ReviewItem.review_id.in_(review_ids), ReviewItem.status == "fail")
             )
             missing.update(item for (item,) in failed.all())
+        gains = await RevisionQueries(uow.session).chain_gains(review_ids)
+        improved: dict[int, dict[int, int]] = defaultdict(dict)
+        for user_id, _, review_id in rows:
+            if review_id in gains:
+                chain, gain = gains[review_id]
+                improved[user_id][chain] = gain
         best_name, best_delta = None, 0
         members = {}
         if scores:
@@ -429,10 +474,10 @@ class GroupService:
                 )
             )
             members = {uid: (name, out) for uid, name, out in member_rows.all()}
-        for user_id, values in scores.items():
+        for user_id in scores:
             name, opted_out = members.get(user_id, ("", True))
-            delta = values[-1] - values[0]
-            if not opted_out and delta > best_delta:
+            delta = _average(improved[user_id].values())
+            if not opted_out and delta is not None and delta > best_delta:
                 best_name, best_delta = name, delta
         top = tuple(item for item, _ in sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
         return Recap(len(scores), len(rows), top[:3], best_name, best_delta)

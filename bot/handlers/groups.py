@@ -4,6 +4,7 @@ verdicts in the thread, /leaderboard, /optout, and channel tips."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from telegram import (
     Chat,
@@ -18,6 +19,8 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
 
 from bot import metrics
+from bot.accounts import Person
+from bot.coach import Review
 from bot.context import CoachContext
 from bot.groups.service import (
     CHANNEL,
@@ -27,11 +30,12 @@ from bot.groups.service import (
     TIP_COUNT,
     DueChallenge,
     GroupView,
+    LeaderboardRow,
 )
 from bot.handlers.profile import WEEKDAY_KEYS
 from bot.replies import edit_in_place, require_callback, require_message, require_user
 from bot.review_view import render_review, review_keyboard
-from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError, StoredReview
+from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError
 from bot.settings import LANGUAGES
 from bot.texts import Texts
 from bot.timezones import COMMON_ZONES
@@ -267,8 +271,7 @@ async def set_theme(update: Update, context: CoachContext) -> None:
 # ------------------------------------------------------------------- reviews in the thread
 
 
-def _verdict(texts: Texts, lang: str, name: str, stored: StoredReview) -> str:
-    review = stored.review
+def _verdict(texts: Texts, lang: str, name: str, review: Review) -> str:
     if not review.top_fixes:
         return texts.render(lang, "groups.verdict_clean", name=name, score=review.score)
     first = review.top_fixes[0]
@@ -283,15 +286,51 @@ def _verdict(texts: Texts, lang: str, name: str, stored: StoredReview) -> str:
     )
 
 
-async def review_in_group(update: Update, context: CoachContext, text: str) -> None:
-    """Review a member's draft in the thread: a short verdict (or the full review)."""
+@dataclass(frozen=True)
+class Credit:
+    """Whose draft a group review is: a member's, or nobody's and why."""
+
+    author: User | None
+    nobody: str | None = None  # "bot", "channel" or "forwarded" when there is no author
+
+
+def credit_of(replied: Message) -> Credit:
+    """The author of a message someone replied /review to: a member, or nobody for a
+    bot's, a channel's (or an anonymous admin's) and a forwarded message."""
+    if replied.forward_origin is not None:
+        return Credit(None, "forwarded")
+    if replied.sender_chat is not None or replied.from_user is None:
+        return Credit(None, "channel")
+    if replied.from_user.is_bot:
+        return Credit(None, "bot")
+    return Credit(replied.from_user)
+
+
+async def review_in_group(
+    update: Update, context: CoachContext, text: str, credit: Credit | None = None
+) -> None:
+    """Review a draft in the thread: a short verdict naming its author (or the full
+    review). The draft counts for its author; who asked is counted apart."""
     message = require_message(update)
-    user = require_user(update)
+    asker = require_user(update)
+    credit = credit or Credit(asker)
     group = await _group(context, message.chat)
     lang = group.language
+    if credit.author is None:
+        await _review_for_nobody(message, context, lang, text, credit.nobody or "channel")
+        return
+    author = credit.author
+    for_someone_else = author.id != asker.id
+    if for_someone_else:
+        await context.services.accounts.ensure(_person(author))
     try:
         stored = await context.services.reviews.review_draft(
-            user.id, message.chat_id, text, reply_language=lang
+            author.id,
+            message.chat_id,
+            text,
+            reply_language=lang,
+            # The author may be revising something else in private: not this.
+            revision_pending=not for_someone_else,
         )
     except DraftRejectedError as rejected:
         await message.reply_text(
@@ -303,13 +342,14 @@ async def review_in_group(update: Update, context: CoachContext, text: str) -> N
     challenge_id = await context.services.groups.challenge_for(message.chat_id, reply_to)
     await context.services.groups.record_submission(
         message.chat_id,
-        user.id,
-        user.full_name,
+        author.id,
+        author.full_name,
         stored.review_id,
         stored.review.score,
         challenge_id,
+        requested_by=(asker.id, asker.full_name) if for_someone_else else None,
     )
-    if group.review_mode == "full":
+    if group.review_mode == "full" and not for_someone_else:
         await message.reply_text(
             render_review(context.texts, lang, stored),
             reply_markup=review_keyboard(context.texts, lang, stored),
@@ -318,7 +358,7 @@ async def review_in_group(update: Update, context: CoachContext, text: str) -> N
     # The full review goes through a deep link: we never write first to someone in private.
     link = f"https://t.me/{context.bot.username}?start=r{stored.review_id}"
     await message.reply_text(
-        _verdict(context.texts, lang, user.full_name, stored),
+        _verdict(context.texts, lang, author.full_name, stored.review),
         reply_markup=InlineKeyboardMarkup(
             [
                 [
@@ -328,6 +368,37 @@ async def review_in_group(update: Update, context: CoachContext, text: str) -> N
                 ]
             ]
         ),
+    )
+
+
+async def _review_for_nobody(
+    message: Message, context: CoachContext, lang: str, text: str, why: str
+) -> None:
+    """A verdict on a bot's, a channel's or a forwarded message: nothing stored, no one
+    credited, and the thread is told so."""
+    try:
+        review = context.services.reviews.preview(text, reply_language=lang)
+    except DraftRejectedError as rejected:
+        await message.reply_text(
+            context.texts.render(lang, f"review.rejected_{rejected.reason}", limit=MAX_DRAFT_CHARS)
+        )
+        return
+    metrics.count_review()
+    name = context.texts.raw(lang, "groups.author_nobody")
+    await message.reply_text(
+        _verdict(context.texts, lang, name, review)
+        + "\n"
+        + context.texts.render(lang, f"groups.credited_to_nobody_{why}")
+    )
+
+
+def _person(user: User) -> Person:
+    return Person(
+        id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
     )
 
 
@@ -376,7 +447,24 @@ async def leaderboard(update: Update, context: CoachContext) -> None:
         return
     lines = [context.texts.render(lang, "groups.leaderboard_title")]
     lines += [
-        context.texts.render(
+        _leaderboard_line(context.texts, lang, rank, row)
+        for rank, row in enumerate(rows[:20], start=1)
+    ]
+    await message.reply_text("\n".join(lines))
+
+
+def _leaderboard_line(texts: Texts, lang: str, rank: int, row: LeaderboardRow) -> str:
+    """A member's month: drafts, improvement across revisions, reviews asked for others."""
+    if row.improvement is None:
+        line = texts.render(
+            lang,
+            "groups.leaderboard_row_no_revisions",
+            rank=rank,
+            name=row.name,
+            count=row.submissions,
+        )
+    else:
+        line = texts.render(
             lang,
             "groups.leaderboard_row",
             rank=rank,
@@ -384,9 +472,9 @@ async def leaderboard(update: Update, context: CoachContext) -> None:
             count=row.submissions,
             delta=f"{row.improvement:+d}",
         )
-        for rank, row in enumerate(rows[:20], start=1)
-    ]
-    await message.reply_text("\n".join(lines))
+    if row.asked_for_others:
+        line += texts.render(lang, "groups.leaderboard_asked", count=row.asked_for_others)
+    return line
 
 
 async def _opt(update: Update, context: CoachContext, opted_out: bool) -> None:

@@ -74,14 +74,17 @@ async def review_command(update: Update, context: CoachContext) -> None:
     """/review TEXT, or /review in reply to the message that holds the draft."""
     message = require_message(update)
     text = command_argument(message)
+    credit = None
     if not text and message.reply_to_message is not None:
         replied = message.reply_to_message
         text = replied.text or replied.caption or ""
+        # Someone else's message: the draft is its author's, not the asker's.
+        credit = groups.credit_of(replied)
     if not text.strip():
         await message.reply_text(context.render("review.ask_text"))
         return
     if groups.is_group(message.chat):
-        await groups.review_in_group(update, context, text)
+        await groups.review_in_group(update, context, text, credit)
         return
     await _review_and_reply(update, context, text)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.context import Services
 from bot.groups import service as group_service
-from storage.models import Challenge, Group, Submission
+from storage.models import Challenge, Draft, Group, Submission
 from tests.fakebot import (
     SentMessage,
     anonymous_admin_message,
@@ -21,6 +21,7 @@ from tests.fakebot import (
     make_group,
     make_user,
     my_chat_member,
+    private_text,
 )
 from tests.flows.conftest import Bot
 
@@ -188,13 +189,22 @@ async def test_challenge_on_schedule_entries_deep_link_leaderboard_and_recap(bot
     [other] = await bot.replies(command(LUCA, "/start", payload))
     assert "un'altra persona" in (other.plain_text or "")
 
-    # Anna revises and improves; Sara leaves the leaderboard.
+    # Anna revises her entry in private (a new version of the same draft) and sends one
+    # more draft in the group; Sara leaves the leaderboard.
+    [(_, revise)] = [
+        b for b in inline_buttons(replies[0].message) if b[1].startswith("review.revise:")
+    ]
+    await bot.press(ANNA, replies[0].message, revise)
+    [revised] = await bot.replies(private_text(ANNA, GOOD))
+    gained = _score(revised) - _score(anna_verdict)
+    assert gained > 0
     await bot.replies(group_text(ANNA, GROUP, "/review " + GOOD))
     await bot.replies(command(SARA, "/optout", chat=GROUP))
     [board] = await bot.replies(command(LUCA, "/leaderboard", chat=GROUP))
     text = board.plain_text or ""
-    assert "Anna — bozze: 2" in text
-    assert "Luca — bozze: 1" in text
+    # Improvement is what revising gained, not the gap between two unrelated drafts.
+    assert f"1. Anna — bozze: 2, miglioramento: {gained:+d}" in text
+    assert "2. Luca — bozze: 1, nessuna revisione" in text
     assert "Sara" not in text
     async with bot.sessions() as session:
         submissions = (await session.execute(select(Submission))).scalars().all()
@@ -206,9 +216,88 @@ async def test_challenge_on_schedule_entries_deep_link_leaderboard_and_recap(bot
     recap, second = await bot.tick()
     assert "Com'è andata la settimana" in (recap.plain_text or "")
     assert "Partecipanti: 3 · bozze: 4" in (recap.plain_text or "")
-    assert "Miglioramento più grande: Anna" in (recap.plain_text or "")
+    assert f"Miglioramento più grande: Anna ({gained:+d} punti)" in (recap.plain_text or "")
     assert "Sfida della settimana" in (second.plain_text or "")
     assert second.plain_text != challenge.plain_text
+
+
+def _score(sent: SentMessage) -> int:
+    found = re.search(r"(\d+)/100", sent.plain_text or "")
+    assert found is not None, sent.plain_text
+    return int(found.group(1))
+
+
+LUCIA = make_user(1005, "Lucia", language_code="it")
+MARCO = make_user(1006, "Marco", language_code="it")
+
+
+async def test_a_review_asked_for_a_colleagues_draft_is_the_colleagues(bot: Bot) -> None:
+    await _add_bot(bot)
+    # Lucia never started the bot; with privacy mode on, we never saw her message.
+    draft = group_text(LUCIA, GROUP, GOOD)["message"]
+    [verdict] = await bot.replies(group_text(MARCO, GROUP, "/review", reply_to=draft))
+    assert (verdict.plain_text or "").startswith("Lucia: ")
+    assert "Marco" not in (verdict.plain_text or "")
+    # Nobody is written to in private; Lucia reaches her review through the link.
+    assert bot.telegram.sent_messages(LUCIA["id"]) == []
+    assert bot.telegram.sent_messages(MARCO["id"]) == []
+    link = verdict.message["reply_markup"]["inline_keyboard"][0][0]["url"]
+    [full] = await bot.replies(command(LUCIA, "/start", link.split("start=")[1]))
+    assert "/100" in (full.plain_text or "")
+    async with bot.sessions() as session:
+        [submission] = (await session.execute(select(Submission))).scalars().all()
+        [stored] = (await session.execute(select(Draft))).scalars().all()
+    assert (submission.user_id, submission.requested_by) == (LUCIA["id"], MARCO["id"])
+    assert stored.user_id == LUCIA["id"]
+    [board] = await bot.replies(command(MARCO, "/leaderboard", chat=GROUP))
+    text = board.plain_text or ""
+    assert "Lucia — bozze: 1, nessuna revisione" in text
+    assert "Marco — bozze: 0, nessuna revisione, revisioni chieste per altri: 1" in text
+
+
+@pytest.mark.parametrize(
+    ("replied", "why"),
+    [
+        (
+            group_text(
+                make_user(777, "Helper", username="helper_bot") | {"is_bot": True}, GROUP, GOOD
+            )["message"],
+            "di un bot",
+        ),
+        (
+            anonymous_admin_message(GROUP, GOOD)["message"],
+            "di un canale o di un amministratore anonimo",
+        ),
+        (
+            group_text(LUCIA, GROUP, GOOD)["message"]
+            | {"forward_origin": {"type": "user", "date": 1_700_000_000, "sender_user": LUCIA}},
+            "inoltrato",
+        ),
+    ],
+)
+async def test_a_review_of_a_message_with_no_author_is_credited_to_nobody(
+    bot: Bot, replied: dict[str, object], why: str
+) -> None:
+    await _add_bot(bot)
+    [verdict] = await bot.replies(group_text(MARCO, GROUP, "/review", reply_to=replied))
+    text = verdict.plain_text or ""
+    assert text.startswith("Bozza: ")
+    assert "Non conta in classifica" in text
+    assert why in text
+    assert "reply_markup" not in verdict.message
+    async with bot.sessions() as session:
+        assert (await session.execute(select(Submission))).first() is None
+        assert (await session.execute(select(Draft))).first() is None
+
+
+async def test_leaderboard_ties_are_ordered_by_drafts_then_name(bot: Bot) -> None:
+    await _add_bot(bot)
+    for member, count in ((LUCA, 1), (ANNA, 2), (SARA, 1)):
+        for _ in range(count):
+            await bot.replies(group_text(member, GROUP, "/review " + GOOD))
+    [board] = await bot.replies(command(LUCA, "/leaderboard", chat=GROUP))
+    lines = (board.plain_text or "").splitlines()[1:]
+    assert [line.split(" — ")[0] for line in lines] == ["1. Anna", "2. Luca", "3. Sara"]
 
 
 async def test_short_or_full_reviews_follow_the_setting(bot: Bot) -> None:

@@ -236,7 +236,7 @@ async def test_review_command_as_reply_reviews_the_replied_text(bot: Bot) -> Non
     async with bot.sessions() as session:
         draft = (await session.execute(select(Draft))).scalar_one()
     assert draft.text == WEAK_DRAFT
-    assert draft.user_id == 212
+    assert draft.user_id == 213  # the author of the replied message, not who asked
 
 
 async def test_review_command_without_text_explains(bot: Bot) -> None:
