@@ -56,10 +56,25 @@ def run(_: argparse.Namespace) -> int:
         return EXIT_USAGE
     configure_logging(settings.log_level_number, settings.secrets, settings.log_format)
     use_fast_event_loop()
+    if not _telegram_accepts_the_token(settings):
+        others = [lang for lang in LANGUAGES if lang != settings.default_language]
+        for lang in (settings.default_language, *others):
+            print("postcoach: " + texts.plain(lang, "cli.token_rejected"), file=sys.stderr)
+        return EXIT_USAGE
     url, secret = settings.webhook_url, settings.webhook_secret_value
     if url is not None and secret is not None:  # the settings never have one without the other
         return _run_webhook(settings, texts, url, secret)
     return _run_polling(settings, texts)
+
+
+def _telegram_accepts_the_token(settings: Settings) -> bool:
+    """Wait until Telegram answers (an outage is logged one line per retry); False when it
+    refuses the token, so the bot ends with one clear line instead of a traceback."""
+    from bot.transport.outage import wait_for_telegram
+
+    token = settings.token
+    assert token is not None  # checked by run()
+    return asyncio.run(wait_for_telegram(token, settings.telegram_base_url))
 
 
 def _run_polling(settings: Settings, texts: Texts) -> int:
@@ -74,7 +89,11 @@ def _run_polling(settings: Settings, texts: Texts) -> int:
     settle_heap()
     # PTB stops on SIGTERM/SIGINT: polling ends, queued updates, jobs and sends finish.
     application.run_polling(
-        allowed_updates=Update.ALL_TYPES, timeout=settings.polling_timeout, close_loop=False
+        allowed_updates=Update.ALL_TYPES,
+        timeout=settings.polling_timeout,
+        close_loop=False,
+        # Telegram answered a moment ago; should it fail again, keep trying.
+        bootstrap_retries=-1,
     )
     return 0
 

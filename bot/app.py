@@ -36,6 +36,7 @@ from bot.sending import SkipUnreadAnswers
 from bot.settings import LANGUAGES, Settings
 from bot.stats import StatsService
 from bot.texts import Texts, load_texts
+from bot.transport.outage import PatientRequest, Watched
 from bot.webhook import UpdateLedger, create_app
 from storage.database import create_engine, create_session_factory
 from storage.models import utcnow
@@ -145,9 +146,11 @@ def build_application(
     )
     if request is None:
         request = HTTPXRequest(connection_pool_size=CONNECTION_POOL, pool_timeout=POOL_TIMEOUT)
-    builder = builder.request(SkipUnreadAnswers(request))
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    # Outermost, so it sees every call's outcome (bot/transport/outage.py).
+    builder = builder.request(Watched(SkipUnreadAnswers(request)))
+    # While Telegram is unreachable, polling waits and asks again by itself: PTB's loop
+    # never sees the error, nor does the error handler.
+    builder = builder.get_updates_request(PatientRequest(get_updates_request or HTTPXRequest()))
     application: CoachApplication = builder.build()
     application.bot_data["services"] = services
     application.bot_data["engine"] = engine

@@ -70,6 +70,12 @@ SEND_ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+NETWORK_ERRORS = Counter(
+    "postcoach_network_errors",
+    "Bot API calls that did not reach Telegram or got a 5xx, by where: polling, send, start.",
+    ["where"],
+    registry=REGISTRY,
+)
 WEBHOOK_REJECTED = Counter(
     "postcoach_webhook_rejected",
     "Webhook requests refused: forbidden (bad secret), too_large, bad_request.",
@@ -112,6 +118,11 @@ _current: ContextVar[_Pending | None] = ContextVar("postcoach_update", default=N
 def now() -> float:
     """The clock latencies are measured with (monotonic, in seconds)."""
     return _clock()
+
+
+def count_network_error(where: str) -> None:
+    """A Bot API call that failed on the network (bot/transport/outage.py)."""
+    NETWORK_ERRORS.labels(where=where).inc()
 
 
 def count_review() -> None:

@@ -440,6 +440,7 @@ class CliTexts(_Section):
     """Messages of the `postcoach` command line (plain text, no HTML)."""
 
     no_token: str
+    token_rejected: str
     review_file: str
     review_header: str
     review_item: str

@@ -3,31 +3,55 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 
 from bot.context import CoachContext
 
 logger = logging.getLogger(__name__)
 
 DETAIL_LIMIT = 500
+# One report to ADMIN_CHAT_ID per kind of error in this long, however many happen.
+REPORT_EVERY_SECONDS = 600.0
+_last_report: dict[str, float] = {}
+
+
+def _may_report(kind: str, now: float) -> bool:
+    last = _last_report.get(kind)
+    if last is not None and now - last < REPORT_EVERY_SECONDS:
+        return False
+    _last_report[kind] = now
+    return True
 
 
 async def report_error(update: object, context: CoachContext) -> None:
-    """Log the failure, apologise to the user and notify ADMIN_CHAT_ID if set."""
+    """Log the failure, apologise to the user and notify ADMIN_CHAT_ID if set.
+
+    A network failure was logged once already by the connection watch (and counted):
+    it gets no traceback here. A Telegram error outside an update (polling, a conflict
+    with another instance) is one line; a traceback is for real bugs only."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    logger.error("update %s failed", update_id, exc_info=error)
+    if isinstance(error, NetworkError):
+        logger.debug("update %s failed on the network: %s", update_id, error)
+    elif isinstance(error, TelegramError) and update_id is None:
+        logger.warning("Telegram error: %s: %s", type(error).__name__, error)
+    else:
+        logger.error("update %s failed", update_id, exc_info=error)
     settings = context.services.settings
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(
                 update.effective_chat.id, context.render("errors.generic")
             )
+        except NetworkError:
+            pass  # the outage is logged once already
         except TelegramError:
             logger.warning("could not tell chat %s about the error", update.effective_chat.id)
-    if settings.admin_chat_id is None:
+    kind = type(error).__name__
+    if settings.admin_chat_id is None or not _may_report(kind, time.monotonic()):
         return
     detail = str(error) if error else ""
     for secret in settings.secrets:
@@ -38,10 +62,12 @@ async def report_error(update: object, context: CoachContext) -> None:
             context.texts.render(
                 context.texts.default,
                 "errors.admin_report",
-                kind=type(error).__name__,
+                kind=kind,
                 detail=detail[:DETAIL_LIMIT],
                 update=update_id if update_id is not None else "-",
             ),
         )
+    except NetworkError:
+        pass  # the outage is logged once already
     except TelegramError:
         logger.warning("could not report the error to the admin chat")

@@ -16,7 +16,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, NetworkError, TelegramError
 
 from bot import metrics
 from bot.accounts import Person
@@ -616,6 +616,8 @@ async def send_due_group_posts(context: CoachContext) -> None:
                 await _post_challenge(context, due)
             except Forbidden:
                 await groups.left(due.chat_id)
+            except NetworkError:
+                pass  # logged once for the outage; the next week's claim goes on
             except TelegramError as error:
                 logger.warning(
                     "challenge for %s not posted: %s", due.chat_id, type(error).__name__
@@ -632,5 +634,7 @@ async def send_due_group_posts(context: CoachContext) -> None:
                 await context.bot.send_message(tip.chat_id, text)
             except Forbidden:
                 await groups.left(tip.chat_id)
+            except NetworkError:
+                pass  # logged once for the outage
             except TelegramError as error:
                 logger.warning("tip for %s not posted: %s", tip.chat_id, type(error).__name__)

@@ -16,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, NetworkError, TelegramError
 
 from bot import metrics
 from bot.context import CoachContext
@@ -125,6 +125,10 @@ async def deliver(context: CoachContext, delivery: Delivery, outcomes: Confirmat
         # Blocked: stop writing to them until they come back.
         await nudges.set_active(delivery.user_id, False)
         await outcomes.add(delivery.send_id, delivered=False)
+        return
+    except NetworkError:
+        # Logged once for the whole outage (bot/transport/outage.py); left claimed: the
+        # lease expires and a later tick tries again, within the grace.
         return
     except TelegramError as error:
         # Left claimed: the lease expires and the next tick tries again, within the grace.

@@ -109,6 +109,7 @@ async def test_error_is_reported_to_user_and_admin_without_the_token(
     database_url: str, telegram: FakeTelegram, texts: Texts, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bot.app import build_application
+    from bot.handlers import errors
     from storage.migrate import upgrade_engine
     from tests.fakebot import DEFAULT_TOKEN, RecordingRequest
     from tests.flows.conftest import settings_for
@@ -130,9 +131,12 @@ async def test_error_is_reported_to_user_and_admin_without_the_token(
 
     application.add_handler(CommandHandler("boom", explode), group=-2)
     test_bot = Bot(application, telegram, None, None)  # type: ignore[arg-type]
+    errors._last_report.clear()
     try:
         with caplog.at_level(logging.ERROR):
             replies = await test_bot.replies(command(make_user(110, "Anna"), "/boom"))
+            # The same kind of error again within ten minutes: the user hears, the admin not.
+            again = await test_bot.replies(command(make_user(111, "Luca"), "/boom"))
     finally:
         await application.shutdown()
         await application.bot_data["engine"].dispose()
@@ -145,6 +149,8 @@ async def test_error_is_reported_to_user_and_admin_without_the_token(
     assert "RuntimeError" in (to_admin[0].plain_text or "")
     assert DEFAULT_TOKEN not in (to_admin[0].plain_text or "")
     assert DEFAULT_TOKEN.split(":")[1] not in (to_admin[0].plain_text or "")
+    assert again
+    assert {r.chat_id for r in again} == {111}
 
 
 async def test_command_menus_in_both_languages(bot: Bot, telegram: FakeTelegram) -> None:
