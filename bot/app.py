@@ -109,7 +109,12 @@ def build_application(
         stats=StatsService(uow),
         history=HistoryService(uow),
         privacy=PrivacyService(uow),
-        nudges=NudgeService(uow, clock, timedelta(minutes=settings.nudge_grace_minutes)),
+        nudges=NudgeService(
+            uow,
+            clock,
+            timedelta(minutes=settings.nudge_grace_minutes),
+            timedelta(seconds=settings.nudge_lease_seconds),
+        ),
         pacer=ChatPacer(),
         groups=GroupService(uow, clock),
         clock=clock,

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=20, ge=0, le=3600)
     # A nudge found late by less than this after downtime is still sent (marked late).
     nudge_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # A nudge claimed but not confirmed sent this long ago belongs to a process that died:
+    # another process takes it over (and may send it again, see README "Crash safety").
+    nudge_lease_seconds: int = Field(default=120, ge=5, le=3600)
     # Messages per second to Telegram overall (Telegram allows about 30).
     telegram_max_rate: float = Field(default=30, gt=0, le=1000)
     # Webhook mode (instead of polling) when a public URL is set.

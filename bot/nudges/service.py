@@ -46,7 +46,8 @@ DEFAULT_QUIET = ("21:00", "08:00")
 CLAIM_BATCH = 20
 # Claimed this long after the due instant, a nudge is marked late (a tick is ~20 s).
 LATE_AFTER = timedelta(minutes=2)
-# A claim not confirmed sent within this time belongs to a process that died.
+# A claim not confirmed sent within this time belongs to a process that died (the
+# default of NUDGE_LEASE_SECONDS).
 LEASE = timedelta(minutes=2)
 SNOOZES = {"1h": timedelta(hours=1), "3h": timedelta(hours=3)}
 
@@ -116,10 +117,12 @@ class NudgeService:
         uow: UnitOfWorkFactory,
         clock: Clock = utcnow,
         grace: timedelta = timedelta(minutes=30),
+        lease: timedelta = LEASE,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._grace = grace
+        self._lease = lease
 
     # ---------------------------------------------------------------- schedules
 
@@ -343,7 +346,7 @@ class NudgeService:
             select(NudgeSend, NudgeSchedule, User)
             .join(NudgeSchedule, NudgeSchedule.id == NudgeSend.schedule_id)
             .join(User, User.id == NudgeSend.user_id)
-            .where(NudgeSend.status == "claimed", NudgeSend.claimed_at < now - LEASE)
+            .where(NudgeSend.status == "claimed", NudgeSend.claimed_at < now - self._lease)
             .limit(limit)
         )
         if uow.skip_locked:
@@ -555,11 +558,14 @@ class Confirmations:
     the window short; a graceful stop flushes.
     """
 
+    FLUSH_EVERY = 50  # outcomes per write at most
+    MAX_AGE = 0.25  # seconds an outcome waits to be written at most
+
     def __init__(
         self,
         nudges: NudgeService,
-        flush_every: int = 50,
-        max_age: float = 0.25,
+        flush_every: int = FLUSH_EVERY,
+        max_age: float = MAX_AGE,
         monotonic: Callable[[], float] = _monotonic,
     ) -> None:
         self._nudges = nudges
