@@ -179,7 +179,7 @@ class TimedTelegram(FakeTelegram):
 
 def _drafts() -> list[str]:
     texts: list[str] = []
-    for path in sorted(CORPUS.glob("*.yaml")):
+    for path in sorted(CORPUS.rglob("*.yaml")):
         texts.extend(str(draft["text"]) for draft in yaml.safe_load(path.read_text())["drafts"])
     return texts
 
@@ -284,7 +284,10 @@ def _histogram(metrics_text: str, bound: str = "0.1") -> tuple[float, float]:
 
 @contextlib.asynccontextmanager
 async def running(
-    name: str, args: argparse.Namespace, texts: list[str]
+    name: str,
+    args: argparse.Namespace,
+    texts: list[str],
+    extra_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Start one bot against a fresh fake API and warm it up; stop it with SIGTERM after."""
     telegram = TimedTelegram(asyncio.get_running_loop(), complete_on_first=name == "echo")
@@ -307,6 +310,9 @@ async def running(
             "LOG_LEVEL": "WARNING",
             "SCHEDULER_TICK_SECONDS": "0",
             "TELEGRAM_MAX_RATE": str(args.max_rate),
+            # Capacity is measured here, not the per-user pace (benchmarks/flood.py).
+            "DRAFTS_PER_MINUTE": "1000",
+            **(extra_env or {}),
         }
         log_path = Path(workdir) / "bot.log"
         with log_path.open("wb") as log:

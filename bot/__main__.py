@@ -56,25 +56,25 @@ def run(_: argparse.Namespace) -> int:
         return EXIT_USAGE
     configure_logging(settings.log_level_number, settings.secrets, settings.log_format)
     use_fast_event_loop()
-    if not _telegram_accepts_the_token(settings):
-        others = [lang for lang in LANGUAGES if lang != settings.default_language]
-        for lang in (settings.default_language, *others):
-            print("postcoach: " + texts.plain(lang, "cli.token_rejected"), file=sys.stderr)
-        return EXIT_USAGE
     url, secret = settings.webhook_url, settings.webhook_secret_value
     if url is not None and secret is not None:  # the settings never have one without the other
         return _run_webhook(settings, texts, url, secret)
     return _run_polling(settings, texts)
 
 
-def _telegram_accepts_the_token(settings: Settings) -> bool:
-    """Wait until Telegram answers (an outage is logged one line per retry); False when it
-    refuses the token, so the bot ends with one clear line instead of a traceback."""
+def _telegram_accepts_the_token(settings: Settings, texts: Texts) -> bool:
+    """Wait until Telegram answers (an outage is logged one line per retry); False, after
+    one clear line in each language, when it refuses the token (no traceback)."""
     from bot.transport.outage import wait_for_telegram
 
     token = settings.token
     assert token is not None  # checked by run()
-    return asyncio.run(wait_for_telegram(token, settings.telegram_base_url))
+    if asyncio.run(wait_for_telegram(token, settings.telegram_base_url)):
+        return True
+    others = [lang for lang in LANGUAGES if lang != settings.default_language]
+    for lang in (settings.default_language, *others):
+        print("postcoach: " + texts.plain(lang, "cli.token_rejected"), file=sys.stderr)
+    return False
 
 
 def _run_polling(settings: Settings, texts: Texts) -> int:
@@ -84,6 +84,8 @@ def _run_polling(settings: Settings, texts: Texts) -> int:
     from bot.app import build_application, settle_heap
     from storage.migrate import upgrade
 
+    if not _telegram_accepts_the_token(settings, texts):
+        return EXIT_USAGE
     upgrade(settings.database_url)
     application = build_application(settings, texts=texts, checklist=_checklist(settings))
     settle_heap()
@@ -111,6 +113,8 @@ def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int
     from storage.migrate import upgrade
 
     with sock:
+        if not _telegram_accepts_the_token(settings, texts):
+            return EXIT_USAGE
         upgrade(settings.database_url)
         application = build_application(settings, texts=texts, checklist=_checklist(settings))
         web_app = build_webhook_app(application, settings)

@@ -102,7 +102,7 @@ def build_application(
         settings=settings,
         texts=texts,
         accounts=AccountService(uow, texts),
-        reviews=ReviewService(uow, checklist, clock),
+        reviews=ReviewService(uow, checklist, clock, settings.drafts_per_minute),
         profiles=ProfileService(uow, checklist),
         posts=PostService(uow, clock),
         results=ResultsService(uow, clock),

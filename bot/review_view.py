@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.coach import PLATFORMS, ItemResult
 from bot.replies import MESSAGE_LIMIT
-from bot.reviews import StoredReview
+from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError, StoredReview
 from bot.texts import Texts
 
 # Reasons and suggestions quote the draft; if the whole review would not fit one
@@ -184,3 +184,16 @@ def review_keyboard(
             ]
         )
     return InlineKeyboardMarkup(rows)
+
+
+def rejection_text(texts: Texts, lang: str, rejected: DraftRejectedError) -> str | None:
+    """Why a draft was not reviewed, or None when the user was told already (a burst)."""
+    if not rejected.tell:
+        return None
+    return texts.render(
+        lang,
+        f"review.rejected_{rejected.reason}",
+        limit=MAX_DRAFT_CHARS,
+        seconds=rejected.seconds,
+        pace=rejected.pace,
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.coach import PLATFORMS, Checklist, Review
 from storage.models import Draft, DraftReview, utcnow
@@ -17,11 +18,20 @@ DEFAULT_PLATFORM = "linkedin"
 
 
 class DraftRejectedError(Exception):
-    """The text cannot be reviewed; `reason` is a text id suffix (empty, too_long)."""
+    """The text cannot be reviewed; `reason` is a text id suffix (empty, too_long,
+    too_fast). For too_fast: `tell` whether to answer (once per slow-down), `seconds`
+    until drafts are reviewed again."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, tell: bool = True, seconds: int = 0, pace: int = 0) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.tell = tell
+        self.seconds = seconds
+        self.pace = pace
+
+
+PACE_WINDOW = timedelta(minutes=1)
+DEFAULT_DRAFTS_PER_MINUTE = 10
 
 
 @dataclass(frozen=True)
@@ -99,11 +109,16 @@ class ReviewService:
     """Reviews drafts for users and remembers what happened to them."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, checklist: Checklist, clock: Callable[[], datetime] = utcnow
+        self,
+        uow: UnitOfWorkFactory,
+        checklist: Checklist,
+        clock: Callable[[], datetime] = utcnow,
+        drafts_per_minute: int = DEFAULT_DRAFTS_PER_MINUTE,
     ) -> None:
         self._uow = uow
         self._checklist = checklist
         self._clock = clock
+        self._pace = drafts_per_minute
 
     def check(self, text: str) -> str:
         """The text stripped, or DraftRejectedError if it cannot be reviewed."""
@@ -144,6 +159,24 @@ class ReviewService:
         checked and bounded like any draft, and not stored."""
         return self._run(self.check(text), DEFAULT_PLATFORM, reply_language, ())
 
+    async def _keep_pace(self, uow: UnitOfWork, user_id: int) -> None:
+        """Refuse a draft over the user's pace (DRAFTS_PER_MINUTE): the first refusal says
+        until when (and marks the user slowed down), later ones until then say nothing."""
+        now = self._clock()
+        recent = await uow.drafts.recent_times(user_id, now - PACE_WINDOW, self._pace)
+        if len(recent) < self._pace:
+            return
+        # The oldest of the last `pace` drafts leaves the window first.
+        free_at = recent[-1] + PACE_WINDOW
+        seconds = max(1, math.ceil((free_at - now).total_seconds()))
+        user = await uow.users.get(user_id)
+        if user is not None and user.slowed_until is not None and user.slowed_until > now:
+            raise DraftRejectedError("too_fast", tell=False, seconds=seconds, pace=self._pace)
+        if user is not None:
+            user.slowed_until = free_at
+            await uow.commit()
+        raise DraftRejectedError("too_fast", seconds=seconds, pace=self._pace)
+
     async def review_draft(
         self,
         user_id: int,
@@ -163,6 +196,7 @@ class ReviewService:
         """
         text = self.check(text)
         async with self._uow() as uow:
+            await self._keep_pace(uow, user_id)
             user = await uow.users.get(user_id) if revision_pending else None
             parent: Draft | None = None
             previous: DraftReview | None = None

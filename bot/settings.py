@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # A nudge claimed but not confirmed sent this long ago belongs to a process that died:
     # another process takes it over (and may send it again, see README "Crash safety").
     nudge_lease_seconds: int = Field(default=120, ge=5, le=3600)
+    # Drafts one user may have reviewed in a minute; over it, one "slow down" answer.
+    drafts_per_minute: int = Field(default=10, ge=1, le=1000)
     # Messages per second to Telegram overall (Telegram allows about 30).
     telegram_max_rate: float = Field(default=30, gt=0, le=1000)
     # Webhook mode (instead of polling) when a public URL is set.

@@ -100,6 +100,7 @@ class ReviewTexts(_Section):
     ask_text: str
     rejected_empty: str
     rejected_too_long: str
+    rejected_too_fast: str
     revise_prompt: str
     not_yours: str
 

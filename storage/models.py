@@ -85,12 +85,15 @@ class User(Base):
     # restart, or another process, continues it; None when there is none.
     dialogue: Mapped[str | None] = mapped_column(String(64))
     dialogue_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Told to slow down (over DRAFTS_PER_MINUTE): drafts until then are not reviewed.
+    slowed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Draft(Base):
     """One version of a text a user asked to review; revisions point at their parent."""
 
     __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_user_created", "user_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(

@@ -175,6 +175,16 @@ class DraftRepository:
         )
         return review_id
 
+    async def recent_times(self, user_id: int, since: datetime, limit: int) -> list[datetime]:
+        """When the user's drafts since `since` were made, newest first, `limit` at most."""
+        statement = (
+            select(Draft.created_at)
+            .where(Draft.user_id == user_id, Draft.created_at >= since)
+            .order_by(Draft.created_at.desc())
+            .limit(limit)
+        )
+        return list((await self._session.execute(statement)).scalars())
+
     async def get_review(self, review_id: int) -> DraftReview | None:
         """A review with its draft and items."""
         statement = (

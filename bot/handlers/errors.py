@@ -6,9 +6,10 @@ import logging
 import time
 
 from telegram import Update
-from telegram.error import NetworkError, TelegramError
+from telegram.error import TelegramError
 
 from bot.context import CoachContext
+from bot.transport.outage import is_network_failure
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ async def report_error(update: object, context: CoachContext) -> None:
     with another instance) is one line; a traceback is for real bugs only."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, NetworkError):
+    if is_network_failure(error):
         logger.debug("update %s failed on the network: %s", update_id, error)
     elif isinstance(error, TelegramError) and update_id is None:
         logger.warning("Telegram error: %s: %s", type(error).__name__, error)
@@ -46,10 +47,9 @@ async def report_error(update: object, context: CoachContext) -> None:
             await context.bot.send_message(
                 update.effective_chat.id, context.render("errors.generic")
             )
-        except NetworkError:
-            pass  # the outage is logged once already
-        except TelegramError:
-            logger.warning("could not tell chat %s about the error", update.effective_chat.id)
+        except TelegramError as failure:
+            if not is_network_failure(failure):  # an outage is logged once already
+                logger.warning("could not tell chat %s about the error", update.effective_chat.id)
     kind = type(error).__name__
     if settings.admin_chat_id is None or not _may_report(kind, time.monotonic()):
         return
@@ -67,7 +67,6 @@ async def report_error(update: object, context: CoachContext) -> None:
                 update=update_id if update_id is not None else "-",
             ),
         )
-    except NetworkError:
-        pass  # the outage is logged once already
-    except TelegramError:
-        logger.warning("could not report the error to the admin chat")
+    except TelegramError as failure:
+        if not is_network_failure(failure):  # an outage is logged once already
+            logger.warning("could not report the error to the admin chat")

@@ -16,7 +16,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot import metrics
 from bot.accounts import Person
@@ -34,11 +34,12 @@ from bot.groups.service import (
 )
 from bot.handlers.profile import WEEKDAY_KEYS
 from bot.replies import edit_in_place, require_callback, require_message, require_user
-from bot.review_view import render_review, review_keyboard
-from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError
+from bot.review_view import rejection_text, render_review, review_keyboard
+from bot.reviews import DraftRejectedError
 from bot.settings import LANGUAGES
 from bot.texts import Texts
 from bot.timezones import COMMON_ZONES
+from bot.transport.outage import is_network_failure
 
 logger = logging.getLogger(__name__)
 
@@ -333,9 +334,9 @@ async def review_in_group(
             revision_pending=not for_someone_else,
         )
     except DraftRejectedError as rejected:
-        await message.reply_text(
-            context.texts.render(lang, f"review.rejected_{rejected.reason}", limit=MAX_DRAFT_CHARS)
-        )
+        refusal = rejection_text(context.texts, lang, rejected)
+        if refusal is not None:
+            await message.reply_text(refusal)
         return
     metrics.count_review()
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
@@ -379,9 +380,9 @@ async def _review_for_nobody(
     try:
         review = context.services.reviews.preview(text, reply_language=lang)
     except DraftRejectedError as rejected:
-        await message.reply_text(
-            context.texts.render(lang, f"review.rejected_{rejected.reason}", limit=MAX_DRAFT_CHARS)
-        )
+        refusal = rejection_text(context.texts, lang, rejected)
+        if refusal is not None:
+            await message.reply_text(refusal)
         return
     metrics.count_review()
     name = context.texts.raw(lang, "groups.author_nobody")
@@ -616,12 +617,11 @@ async def send_due_group_posts(context: CoachContext) -> None:
                 await _post_challenge(context, due)
             except Forbidden:
                 await groups.left(due.chat_id)
-            except NetworkError:
-                pass  # logged once for the outage; the next week's claim goes on
             except TelegramError as error:
-                logger.warning(
-                    "challenge for %s not posted: %s", due.chat_id, type(error).__name__
-                )
+                if not is_network_failure(error):  # an outage is logged once
+                    logger.warning(
+                        "challenge for %s not posted: %s", due.chat_id, type(error).__name__
+                    )
     while tips := await groups.claim_due_tips():
         for tip in tips:
             text = "\n".join(
@@ -634,7 +634,6 @@ async def send_due_group_posts(context: CoachContext) -> None:
                 await context.bot.send_message(tip.chat_id, text)
             except Forbidden:
                 await groups.left(tip.chat_id)
-            except NetworkError:
-                pass  # logged once for the outage
             except TelegramError as error:
-                logger.warning("tip for %s not posted: %s", tip.chat_id, type(error).__name__)
+                if not is_network_failure(error):  # an outage is logged once
+                    logger.warning("tip for %s not posted: %s", tip.chat_id, type(error).__name__)

@@ -16,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot import metrics
 from bot.context import CoachContext
@@ -31,6 +31,7 @@ from bot.nudges.schedule import (
 from bot.nudges.service import CLAIM_BATCH, WEEKLY, Confirmations, Delivery
 from bot.replies import close_keyboard, require_callback, require_message, require_user
 from bot.texts import Texts
+from bot.transport.outage import is_network_failure
 
 logger = logging.getLogger(__name__)
 
@@ -126,13 +127,11 @@ async def deliver(context: CoachContext, delivery: Delivery, outcomes: Confirmat
         await nudges.set_active(delivery.user_id, False)
         await outcomes.add(delivery.send_id, delivered=False)
         return
-    except NetworkError:
-        # Logged once for the whole outage (bot/transport/outage.py); left claimed: the
-        # lease expires and a later tick tries again, within the grace.
-        return
     except TelegramError as error:
         # Left claimed: the lease expires and the next tick tries again, within the grace.
-        logger.warning("nudge %s not sent: %s", delivery.send_id, type(error).__name__)
+        # An outage is logged once for all its sends (bot/transport/outage.py).
+        if not is_network_failure(error):
+            logger.warning("nudge %s not sent: %s", delivery.send_id, type(error).__name__)
         return
     await outcomes.add(delivery.send_id, delivered=True)
     metrics.count_nudge("late" if delivery.late else "sent")

@@ -14,8 +14,8 @@ from bot.replies import (
     require_message,
     require_user,
 )
-from bot.review_view import render_review, review_keyboard
-from bot.reviews import MAX_DRAFT_CHARS, REVISE_DIALOGUE, DraftRejectedError, StoredReview
+from bot.review_view import rejection_text, render_review, review_keyboard
+from bot.reviews import REVISE_DIALOGUE, DraftRejectedError, StoredReview
 
 _ID = r"(\d{1,12})"
 PLATFORM_PATTERN = rf"^review\.platform:{_ID}:(linkedin|x|instagram|facebook|threads)$"
@@ -46,9 +46,9 @@ async def _review_and_reply(update: Update, context: CoachContext, text: str) ->
             defaults=account.draft_defaults if account else None,
         )
     except DraftRejectedError as rejected:
-        await message.reply_text(
-            context.render(f"review.rejected_{rejected.reason}", limit=MAX_DRAFT_CHARS)
-        )
+        refusal = rejection_text(context.texts, context.lang, rejected)
+        if refusal is not None:
+            await message.reply_text(refusal)
         return
     metrics.count_review()
     await reply_in_parts(

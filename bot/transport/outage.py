@@ -24,7 +24,7 @@ from http import HTTPStatus
 from telegram import Bot
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest, RequestData
 
 from bot import metrics
@@ -33,6 +33,12 @@ logger = logging.getLogger(__name__)
 
 FIRST_DELAY = 1.0  # seconds before the first retry
 MAX_DELAY = 60.0  # the backoff doubles up to this
+
+
+def is_network_failure(error: BaseException | None) -> bool:
+    """A failure to reach Telegram (refused, timed out, 5xx); PTB's BadRequest is a
+    NetworkError too, but Telegram answered it."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
 class Connection:
@@ -231,7 +237,9 @@ async def wait_for_telegram(
             await bot.initialize()
         except InvalidToken:
             return False
-        except NetworkError as error:
+        except TelegramError as error:
+            if not is_network_failure(error):
+                raise
             await asyncio.sleep(connection.failed("start", error))
             continue
         finally:

@@ -102,8 +102,13 @@ def test_webhook_mode_from_set_webhook_to_sigterm(
     telegram.wait_for("sendMessage", timeout=REPLY_TIMEOUT, since=mark, count=2)
 
     assert client.get("/healthz").status_code == 200
-    scraped = client.get("/metrics").text
-    assert 'postcoach_updates_total{type="message"} 3.0' in scraped
+    # An update is counted once its handling ends, a moment after its last send arrived.
+    deadline = time.monotonic() + REPLY_TIMEOUT
+    while 'postcoach_updates_total{type="message"} 3.0' not in (
+        scraped := client.get("/metrics").text
+    ):
+        assert time.monotonic() < deadline, scraped
+        time.sleep(0.05)
     assert "postcoach_duplicate_updates_total 1.0" in scraped
     assert 'postcoach_webhook_rejected_total{reason="forbidden"} 2.0' in scraped
     assert 'postcoach_send_errors_total{kind="BadRequest"} 1.0' in scraped

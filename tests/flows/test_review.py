@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -270,3 +271,29 @@ async def test_longest_message_review_fits_one_message(bot: Bot) -> None:
     replies = await bot.replies(private_text(make_user(217, "Anna"), draft))
     assert len(replies) == 1
     assert len(replies[0].plain_text or "") <= 4096
+
+
+async def test_a_flood_of_drafts_gets_one_slow_down_answer_and_others_are_not_slowed(
+    bot: Bot,
+) -> None:
+    aldo, bea = make_user(290, "Aldo"), make_user(291, "Bea")
+    for n in range(10):  # DRAFTS_PER_MINUTE, the default
+        [review] = await bot.replies(private_text(aldo, f"{DRAFT_IT} ({n})"))
+        assert SCORE.search(review.plain_text or "")
+        bot.clock.advance(timedelta(seconds=1))
+    [slow_down] = await bot.replies(private_text(aldo, DRAFT_IT))
+    text = slow_down.plain_text or ""
+    assert text.startswith("Piano")
+    assert "10 bozze al minuto" in text
+    assert "nei prossimi 50 secondi" in text  # the first of the ten leaves the minute then
+    # Meanwhile: nothing more for Aldo (he was told), a review for Bea as usual.
+    assert await bot.replies(private_text(aldo, DRAFT_IT)) == []
+    [other] = await bot.replies(private_text(bea, DRAFT_IT))
+    assert SCORE.search(other.plain_text or "")
+    async with bot.sessions() as session:
+        drafts = await session.scalar(select(func.count(Draft.id)).where(Draft.user_id == 290))
+    assert drafts == 10
+    # Once the minute is over, his drafts are reviewed again.
+    bot.clock.advance(timedelta(seconds=60))
+    [again] = await bot.replies(private_text(aldo, DRAFT_IT))
+    assert SCORE.search(again.plain_text or "")

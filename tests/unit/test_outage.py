@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from telegram.error import NetworkError
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot import metrics
-from bot.transport.outage import Connection
+from bot.transport.outage import Connection, is_network_failure
 
 
 class Ticks:
@@ -58,3 +58,12 @@ def test_the_end_of_an_outage_is_one_info_line(caplog: pytest.LogCaptureFixture)
     assert len(infos) == 1
     assert "reachable again (polling) after 30 s and 1 failed calls" in infos[0].getMessage()
     assert not connection.down
+
+
+def test_only_failures_to_reach_telegram_are_network_failures() -> None:
+    assert is_network_failure(NetworkError("Bad Gateway"))
+    assert is_network_failure(TimedOut())
+    # PTB's BadRequest is a NetworkError, but Telegram answered it: a real error.
+    assert not is_network_failure(BadRequest("chat not found"))
+    assert not is_network_failure(Forbidden("blocked"))
+    assert not is_network_failure(RuntimeError("boom"))
