@@ -18,7 +18,9 @@ from http import HTTPStatus
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
+
+from bot.transport.delegating import DelegatingRequest
 
 _UNREAD: ContextVar[bool] = ContextVar("postcoach_unread_answers", default=False)
 # What Telegram answers to calls that return no object, e.g. editing an inline message.
@@ -35,24 +37,8 @@ def unread_answers() -> Iterator[None]:
         _UNREAD.reset(token)
 
 
-class SkipUnreadAnswers(BaseRequest):
+class SkipUnreadAnswers(DelegatingRequest):
     """Another request (PTB's HTTPXRequest, or a test's), answering `true` when unread."""
-
-    def __init__(self, inner: BaseRequest) -> None:
-        self._inner = inner
-
-    @property
-    def read_timeout(self) -> float | None:
-        """The wrapped request's read time-out."""
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        """Initialise the wrapped request."""
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        """Shut the wrapped request down."""
-        await self._inner.shutdown()
 
     async def do_request(
         self,
@@ -65,14 +51,8 @@ class SkipUnreadAnswers(BaseRequest):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """The wrapped request's answer, or a bare `true` for a success nobody reads."""
-        status, payload = await self._inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
+        status, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         if status == HTTPStatus.OK and _UNREAD.get():
             return status, _TRUE

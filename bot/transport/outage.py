@@ -28,6 +28,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest, RequestData
 
 from bot import metrics
+from bot.transport.delegating import DelegatingRequest
 
 logger = logging.getLogger(__name__)
 
@@ -105,46 +106,12 @@ class Connection:
 CONNECTION = Connection()
 
 
-class _Delegating(BaseRequest):
-    """A request that passes everything to another one (PTB's HTTPXRequest, a test's)."""
+class _Watching(DelegatingRequest):
+    """A delegating request that reports to the connection watch."""
 
     def __init__(self, inner: BaseRequest, connection: Connection = CONNECTION) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._connection = connection
-
-    @property
-    def read_timeout(self) -> float | None:
-        """The wrapped request's read time-out."""
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        """Initialise the wrapped request."""
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        """Shut the wrapped request down."""
-        await self._inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        """The wrapped request's answer."""
-        return await self._inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
 
 
 def _server_error(status: int) -> NetworkError | None:
@@ -154,7 +121,7 @@ def _server_error(status: int) -> NetworkError | None:
     return None
 
 
-class Watched(_Delegating):
+class Watched(_Watching):
     """Reports each call's network failure or success to the connection; errors go on."""
 
     async def do_request(
@@ -189,7 +156,7 @@ class Watched(_Delegating):
         return status, payload
 
 
-class PatientRequest(_Delegating):
+class PatientRequest(_Watching):
     """For getUpdates: while Telegram is unreachable, wait the backoff and ask again."""
 
     async def do_request(
