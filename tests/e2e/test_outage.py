@@ -7,8 +7,13 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import BotProcess, base_env, start_bot
 from tests.fakebot import FakeBotServer, command, make_user
+
+# Nothing here depends on the database: one back-end is enough.
+pytestmark = pytest.mark.backends("sqlite")
 
 REPLY_TIMEOUT = 30.0
 UNREACHABLE = "Telegram unreachable"
