@@ -20,7 +20,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import metrics
 from bot.context import CoachContext
-from bot.handlers.stats import chart_png, render_stats
+from bot.handlers.stats import draw_chart, render_stats
 from bot.nudges.schedule import (
     MAX_PAUSE_DAYS,
     InvalidValueError,
@@ -104,7 +104,7 @@ async def _send_weekly(context: CoachContext, delivery: Delivery) -> None:
         ]
     )
     await context.bot.send_message(delivery.user_id, text)
-    png = await asyncio.to_thread(chart_png, texts, lang, stats)
+    png = await draw_chart(context, delivery.user_id, lang, stats)
     await context.bot.send_photo(
         delivery.user_id,
         InputFile(png, filename="postcoach-week.png"),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from telegram import InputFile, Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 
 from bot.charts import ChartLabels, WeekPoint, progress_chart
 from bot.context import CoachContext
@@ -68,6 +71,15 @@ def render_stats(texts: Texts, lang: str, stats: Stats) -> str:
     return "\n".join(lines)
 
 
+async def draw_chart(context: CoachContext, chat_id: int, lang: str, stats: Stats) -> bytes:
+    """The chart, drawn off the event loop (a few hundred milliseconds) while the chat
+    shows "sending a photo…"."""
+    # Only a nicety: the chart does not depend on it (the photo itself reports any trouble).
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+    return await asyncio.to_thread(chart_png, context.texts, lang, stats)
+
+
 def chart_png(texts: Texts, lang: str, stats: Stats) -> bytes:
     """The chart of the last 12 weeks."""
     labels = ChartLabels(
@@ -89,8 +101,7 @@ async def show_stats(update: Update, context: CoachContext) -> None:
         require_user(update).id, now=services.clock(), zone=profile.zone, goal=profile.goal
     )
     await reply_in_parts(message, render_stats(context.texts, context.lang, stats))
-    # Drawing takes a few hundred milliseconds: keep the event loop free for other chats.
-    png = await asyncio.to_thread(chart_png, context.texts, context.lang, stats)
+    png = await draw_chart(context, message.chat_id, context.lang, stats)
     await message.reply_photo(
         InputFile(png, filename="postcoach-progress.png"),
         caption=context.render("stats.caption"),

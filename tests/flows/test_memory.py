@@ -53,6 +53,12 @@ async def test_stats_sends_numbers_and_a_real_png(bot: Bot) -> None:
     assert width >= 600
     assert height >= 300
     assert question.chat_id == 701
+    # While the chart is drawn, the chat says a photo is on its way.
+    calls = [c.method for c in bot.telegram.calls() if c.method in ("sendChatAction", "sendPhoto")]
+    assert calls[-2:] == ["sendChatAction", "sendPhoto"]
+    [action] = bot.telegram.calls("sendChatAction")
+    assert action.params["action"] == "upload_photo"
+    assert int(action.params["chat_id"]) == 701
 
 
 async def test_stats_for_a_newcomer_still_draws(bot: Bot) -> None:

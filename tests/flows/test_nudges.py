@@ -392,6 +392,9 @@ async def test_monday_review_sends_the_week_and_the_chart(bot: Bot) -> None:
     assert "La settimana scorsa: 0 post su 2" in (texts[0].plain_text or "")
     assert photos
     assert (photos[0].content or b"").startswith(b"\x89PNG")
+    [action] = bot.telegram.calls("sendChatAction")
+    assert action.params["action"] == "upload_photo"
+    assert int(action.params["chat_id"]) == 913
 
 
 async def test_a_long_tick_judges_lateness_at_its_start(bot: Bot) -> None:
