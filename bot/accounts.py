@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -14,6 +15,8 @@ from storage.uow import UnitOfWorkFactory
 
 # Writing last_seen on every update costs a write per message; a coarse clock is enough.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+# A /start payload as Telegram allows it in a deep link.
+ORIGIN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,22 @@ class AccountService:
             user.language = language
             await uow.commit()
             return self._account(user, is_new=False)
+
+    async def note_origin(self, user_id: int, payload: str) -> bool:
+        """Remember where the user came from (a /start payload), once: the first one stays.
+
+        Only Telegram's deep-link alphabet is kept (letters, digits, _ and -, up to 64);
+        anything else is ignored. True when it was stored.
+        """
+        if ORIGIN.fullmatch(payload) is None:
+            return False
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None or user.came_from is not None:
+                return False
+            user.came_from = payload
+            await uow.commit()
+            return True
 
     async def end_dialogue(self, user_id: int, only: str | None = None) -> bool:
         """Close the question the user was answering (only that dialogue, if named).

@@ -87,6 +87,8 @@ class User(Base):
     dialogue_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Told to slow down (over DRAFTS_PER_MINUTE): drafts until then are not reviewed.
     slowed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first /start deep-link payload that was not a review link ("linkedin").
+    came_from: Mapped[str | None] = mapped_column(String(64))
 
 
 class Draft(Base):

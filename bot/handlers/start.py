@@ -24,6 +24,9 @@ async def start(update: Update, context: CoachContext) -> None:
         # From a group verdict's button: the full review, in private, on request.
         await groups.open_full_review(context, message.chat_id, user.id, int(match[1]))
         return
+    if payload and message.chat.type == ChatType.PRIVATE:
+        # Any other link (t.me/<bot>?start=linkedin) says where the user came from.
+        await context.services.accounts.note_origin(user.id, payload)
     is_new = context.account is None or context.account.is_new
     text_id = "start.welcome" if is_new else "start.welcome_back"
     await reply_in_parts(message, context.render(text_id, name=user.first_name))
