@@ -59,6 +59,7 @@ MENU_COMMANDS = (
     "privacy",
     "pause",
     "resume",
+    "cancel",
     "help",
 )
 # The menu in groups: what members and admins can do there.
@@ -194,9 +195,17 @@ def build_webhook_app(application: CoachApplication, settings: Settings) -> Star
 
 
 async def register_commands(application: CoachApplication, texts: Texts) -> None:
-    """Set the command menus (private chats and groups) in every language and by default."""
+    """Set the command menus (private chats and groups) and what the empty chat says about
+    the bot, in every language and by default."""
+    bot = application.bot
     for lang in (None, *LANGUAGES):
         text_lang = lang or texts.default
+        await bot.set_my_description(
+            texts.plain(text_lang, "about.description"), language_code=lang
+        )
+        await bot.set_my_short_description(
+            texts.plain(text_lang, "about.short_description"), language_code=lang
+        )
         for names, scope in (
             (MENU_COMMANDS, None),
             (GROUP_MENU_COMMANDS, BotCommandScopeAllGroupChats()),
@@ -204,7 +213,7 @@ async def register_commands(application: CoachApplication, texts: Texts) -> None
             commands = [
                 BotCommand(name, texts.plain(text_lang, f"commands.{name}")) for name in names
             ]
-            await application.bot.set_my_commands(commands, scope=scope, language_code=lang)
+            await bot.set_my_commands(commands, scope=scope, language_code=lang)
 
 
 def build_rewrite_service(

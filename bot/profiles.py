@@ -120,6 +120,22 @@ def _view(user: User, profile: Profile | None) -> ProfileView:
     )
 
 
+# A draft sent in the middle of the questions: long, and at least two sentences.
+DRAFT_MIN_CHARS = 160
+_SENTENCE_END = re.compile(r"[.!?…](?:\s|$)")
+
+
+def is_draft_not_answer(step: str, text: str) -> bool:
+    """True when a text typed at a profile question is clearly a post draft, not an answer.
+
+    Long (over DRAFT_MIN_CHARS) and several sentences; a role is still an answer while it
+    fits (a two-sentence description of one's job is a fine role).
+    """
+    if len(text) < DRAFT_MIN_CHARS or len(_SENTENCE_END.findall(text.strip())) < 2:
+        return False
+    return not (step == "role" and len(" ".join(text.split())) <= MAX_ROLE_CHARS)
+
+
 def parse_role(text: str) -> str:
     """A role or profession, one line, bounded."""
     role = " ".join(text.split())

@@ -50,6 +50,25 @@ class CommandTexts(_Section):
     optin: str
     groupsettings: str
     theme: str
+    cancel: str
+
+
+class AboutTexts(_Section):
+    """What the empty chat shows before /start (Telegram's limits: 512 and 120 characters)."""
+
+    description: str = Field(min_length=1, max_length=512)
+    short_description: str = Field(min_length=1, max_length=120)
+
+
+class CancelTexts(_Section):
+    """/cancel: what was left, per dialogue."""
+
+    onboarding: str
+    settings: str
+    revise: str
+    results: str
+    link: str
+    nothing: str
 
 
 class StartTexts(_Section):
@@ -202,6 +221,11 @@ class ProfileTexts(_Section):
     field_nudge_time: str
     settings_prompt: str
     settings_saved: str
+    location_hint: str
+    button_location: str
+    zone_set: str
+    zone_kept: str
+    after_draft: str
 
 
 class AudienceTexts(_Section):
@@ -479,6 +503,8 @@ class TextCatalog(_Section):
     """One language's complete set of texts."""
 
     commands: CommandTexts
+    about: AboutTexts
+    cancel: CancelTexts
     start: StartTexts
     help: HelpTexts
     language: LanguageTexts

@@ -62,6 +62,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("profile", profile.show_profile, filters.ChatType.PRIVATE),
         CommandHandler("settings", profile.show_settings, filters.ChatType.PRIVATE),
         CommandHandler("skip", dialogue.skip, filters.ChatType.PRIVATE),
+        CommandHandler("cancel", dialogue.cancel, filters.ChatType.PRIVATE),
         CommandHandler("posted", posts.posted_command, filters.ChatType.PRIVATE),
         CommandHandler("stats", stats.show_stats, filters.ChatType.PRIVATE),
         CommandHandler("history", history.show_history, filters.ChatType.PRIVATE),

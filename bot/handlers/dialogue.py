@@ -1,14 +1,25 @@
-"""Routes free text, locations and /skip in a private chat to the dialogue the user is in."""
+"""Routes free text, locations, /skip and /cancel in a private chat to the dialogue the
+user is in."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import CoachContext
 from bot.handlers import fallback, posts, profile, review
 from bot.posts import LINK_DIALOGUE
 from bot.replies import require_message, require_user
 from bot.results import RESULTS_DIALOGUE
+from bot.reviews import REVISE_DIALOGUE
+
+# What /cancel says, by the dialogue it closes.
+_CANCELLED = {
+    "profile.onboarding": "cancel.onboarding",
+    "profile.settings": "cancel.settings",
+    REVISE_DIALOGUE: "cancel.revise",
+    RESULTS_DIALOGUE: "cancel.results",
+    LINK_DIALOGUE: "cancel.link",
+}
 
 
 def _dialogue(context: CoachContext) -> str:
@@ -19,7 +30,12 @@ async def route_text(update: Update, context: CoachContext) -> None:
     """A plain text answers the open question, or else it is a draft to review."""
     dialogue = _dialogue(context)
     if dialogue.startswith("profile."):
-        await profile.answer_text(update, context)
+        if not await profile.answer_text(update, context):
+            # A draft sent mid-questions: review it (it is kept), then ask again.
+            await review.review_text(update, context)
+            await profile.resume_after_draft(
+                context, require_message(update).chat_id, require_user(update).id
+            )
     elif dialogue == RESULTS_DIALOGUE:
         await posts.answer_result_text(update, context)
     elif dialogue == LINK_DIALOGUE and await posts.save_link(update, context):
@@ -51,3 +67,14 @@ async def skip(update: Update, context: CoachContext) -> None:
         await message.reply_text(context.render("results.skipped"))
     else:
         await profile.skip_command(update, context)
+
+
+async def cancel(update: Update, context: CoachContext) -> None:
+    """/cancel: leave whatever dialogue is open. Profile answers given so far are kept; a
+    pending new version, results question or link question is dropped."""
+    message = require_message(update)
+    dialogue = _dialogue(context)
+    closed = await context.services.accounts.end_dialogue(require_user(update).id)
+    text_id = _CANCELLED.get(dialogue, "cancel.nothing") if closed else "cancel.nothing"
+    # The time zone question may have left the location button up: take it away.
+    await message.reply_text(context.render(text_id), reply_markup=ReplyKeyboardRemove())

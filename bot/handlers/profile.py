@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 
 from bot.coach import PLATFORMS, TopicExpansion
 from bot.context import CoachContext
@@ -22,6 +30,7 @@ from bot.profiles import (
     InvalidAnswerError,
     ProfileView,
     Step,
+    is_draft_not_answer,
 )
 from bot.replies import close_keyboard, require_callback, require_message, require_user
 from bot.settings import LANGUAGES
@@ -102,6 +111,12 @@ def _question(texts: Texts, lang: str, step: str) -> str:
     return texts.render(lang, f"profile.ask_{step}", max=MAX_GOAL)
 
 
+def location_keyboard(texts: Texts, lang: str) -> ReplyKeyboardMarkup:
+    """One reply-keyboard button that shares the user's location (the time zone question)."""
+    button = KeyboardButton(texts.raw(lang, "profile.button_location"), request_location=True)
+    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
 async def ask(context: CoachContext, chat_id: int, step: Step, view: ProfileView) -> None:
     """Send the question of a step with its buttons."""
     lang = context.texts.language_of(view.language, context.lang)
@@ -110,6 +125,13 @@ async def ask(context: CoachContext, chat_id: int, step: Step, view: ProfileView
         _question(context.texts, lang, step.name),
         reply_markup=question_keyboard(context.texts, lang, step.name, view),
     )
+    if step.name == "timezone":
+        # A message carries one keyboard: the location button comes in a second one.
+        await context.bot.send_message(
+            chat_id,
+            context.texts.render(lang, "profile.location_hint"),
+            reply_markup=location_keyboard(context.texts, lang),
+        )
 
 
 def render_profile(texts: Texts, lang: str, view: ProfileView) -> str:
@@ -178,16 +200,25 @@ def settings_keyboard(texts: Texts, lang: str) -> InlineKeyboardMarkup:
 
 
 async def _after_answer(
-    context: CoachContext, chat_id: int, view: ProfileView, following: Step | None, mode: str
+    context: CoachContext, chat_id: int, view: ProfileView, following: Step | None, answered: Step
 ) -> None:
     """Ask the next question, or close the dialogue."""
     lang = context.texts.language_of(view.language, context.lang)
+    if answered.name == "timezone":
+        # Say what was understood, and take the location button away.
+        await context.bot.send_message(
+            chat_id,
+            context.texts.render(lang, "profile.zone_set", zone=zone_label(view.timezone))
+            if view.timezone
+            else context.texts.render(lang, "profile.zone_kept"),
+            reply_markup=ReplyKeyboardRemove(),
+        )
     if following is not None:
         await ask(context, chat_id, following, view)
         return
     # The profile is settled: reminders follow its days, time and zone.
     await context.services.nudges.sync_from_profile(chat_id)
-    if mode == "onboarding":
+    if answered.mode == "onboarding":
         await context.bot.send_message(chat_id, context.texts.render(lang, "onboarding.done"))
     else:
         await context.bot.send_message(
@@ -227,22 +258,42 @@ async def resume_onboarding(context: CoachContext, chat_id: int, step: Step, use
     await ask(context, chat_id, step, await context.services.profiles.view(user_id))
 
 
-async def answer_text(update: Update, context: CoachContext) -> None:
-    """A typed answer to the current profile question."""
+async def answer_text(update: Update, context: CoachContext) -> bool:
+    """A typed answer to the current profile question.
+
+    False, answering nothing, when the text is clearly a draft rather than an answer: the
+    caller reviews it, then `resume_after_draft` asks the question again.
+    """
     message = require_message(update)
     user = require_user(update)
     profiles = context.services.profiles
     step = await profiles.step(user.id)
+    if step is None:
+        # The dialogue ended meanwhile (another update closed it): the text is a draft.
+        return False
+    text = message.text or ""
+    if is_draft_not_answer(step.name, text):
+        return False
     try:
-        view, following = await profiles.answer_text(user.id, message.text or "")
+        view, following = await profiles.answer_text(user.id, text)
     except InvalidAnswerError as invalid:
         await _invalid(message, context, invalid)
-        if step is not None:
-            await ask(context, message.chat_id, step, await profiles.view(user.id))
-        return
-    if step is not None and step.name == "topics":
+        await ask(context, message.chat_id, step, await profiles.view(user.id))
+        return True
+    if step.name == "topics":
         await _show_understood_topics(context, message.chat_id, view)
-    await _after_answer(context, message.chat_id, view, following, step.mode if step else "")
+    await _after_answer(context, message.chat_id, view, following, step)
+    return True
+
+
+async def resume_after_draft(context: CoachContext, chat_id: int, user_id: int) -> None:
+    """After reviewing a draft sent mid-dialogue: one line, then the open question again."""
+    profiles = context.services.profiles
+    step = await profiles.step(user_id)
+    if step is None:
+        return
+    await context.bot.send_message(chat_id, context.render("profile.after_draft"))
+    await ask(context, chat_id, step, await profiles.view(user_id))
 
 
 async def _show_understood_topics(context: CoachContext, chat_id: int, view: ProfileView) -> None:
@@ -272,7 +323,7 @@ async def answer_location(update: Update, context: CoachContext) -> None:
         await _invalid(message, context, invalid)
         await ask(context, message.chat_id, step, await profiles.view(user.id))
         return
-    await _after_answer(context, message.chat_id, view, following, step.mode)
+    await _after_answer(context, message.chat_id, view, following, step)
 
 
 async def choose(update: Update, context: CoachContext) -> None:
@@ -290,7 +341,7 @@ async def choose(update: Update, context: CoachContext) -> None:
     await query.answer()
     await close_keyboard(query.message)
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    await _after_answer(context, chat_id, view, following, step.mode if step else "")
+    await _after_answer(context, chat_id, view, following, step or Step("settings", step_name))
 
 
 async def toggle(update: Update, context: CoachContext) -> None:
@@ -321,7 +372,7 @@ async def finish_choices(update: Update, context: CoachContext) -> None:
     await close_keyboard(query.message)
     view, following = result
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    await _after_answer(context, chat_id, view, following, step.mode)
+    await _after_answer(context, chat_id, view, following, step)
 
 
 async def _skip(context: CoachContext, user_id: int, chat_id: int) -> bool:
@@ -331,7 +382,7 @@ async def _skip(context: CoachContext, user_id: int, chat_id: int) -> bool:
     if result is None or step is None:
         return False
     view, following = result
-    await _after_answer(context, chat_id, view, following, step.mode)
+    await _after_answer(context, chat_id, view, following, step)
     return True
 
 

@@ -456,6 +456,8 @@ class FakeTelegram:
         self._file_counter = 0
         self._answered_queries: set[str] = set()
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
+        # (kind, language_code) -> text; kind is "description" or "short_description".
+        self._descriptions: dict[tuple[str, str], str] = {}
         self._updates: list[JsonDict] = []
         self._next_update_id = first_update_id
         self._allowed_updates: frozenset[str] | None = None
@@ -483,6 +485,10 @@ class FakeTelegram:
                 ("setMyCommands", self._set_my_commands),
                 ("getMyCommands", self._get_my_commands),
                 ("deleteMyCommands", self._delete_my_commands),
+                ("setMyDescription", self._set_my_description),
+                ("getMyDescription", self._get_my_description),
+                ("setMyShortDescription", self._set_my_short_description),
+                ("getMyShortDescription", self._get_my_short_description),
                 ("sendMessage", self._send_message),
                 ("sendPhoto", self._send_photo),
                 ("sendDocument", self._send_document),
@@ -747,6 +753,11 @@ class FakeTelegram:
         """The bot commands set for a scope (default scope if None) and language."""
         with self._lock:
             return _clone(self._commands.get((_scope_key(scope), language_code), []))
+
+    def description(self, kind: str = "description", language_code: str = "") -> str:
+        """The bot's description or short description for a language ("" if not set)."""
+        with self._lock:
+            return self._descriptions.get((kind, language_code), "")
 
     def member_status(self, chat_id: int, user_id: int) -> str | None:
         """The status set or learnt for a member of a chat, or None."""
@@ -1426,6 +1437,33 @@ class FakeTelegram:
         key = (_scope_key(params.get("scope")), str(params.get("language_code") or ""))
         self._commands.pop(key, None)
         return True
+
+    def _store_description(self, kind: str, params: JsonDict, limit: int) -> bool:
+        text = str(params.get(kind) or "")
+        if len(text) > limit:
+            raise ApiError(400, f"Bad Request: {kind} is too long")
+        language = str(params.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        if text:
+            self._descriptions[(kind, language)] = text
+        else:
+            self._descriptions.pop((kind, language), None)
+        return True
+
+    def _set_my_description(self, params: JsonDict, files: Mapping[str, Upload]) -> bool:
+        return self._store_description("description", params, 512)
+
+    def _set_my_short_description(self, params: JsonDict, files: Mapping[str, Upload]) -> bool:
+        return self._store_description("short_description", params, 120)
+
+    def _get_my_description(self, params: JsonDict, files: Mapping[str, Upload]) -> JsonDict:
+        language = str(params.get("language_code") or "")
+        return {"description": self._descriptions.get(("description", language), "")}
+
+    def _get_my_short_description(self, params: JsonDict, files: Mapping[str, Upload]) -> JsonDict:
+        language = str(params.get("language_code") or "")
+        return {"short_description": self._descriptions.get(("short_description", language), "")}
 
     def _send_message(self, params: JsonDict, files: Mapping[str, Upload]) -> JsonDict:
         chat = self._chat(params)

@@ -162,6 +162,22 @@ async def test_command_menus_in_both_languages(bot: Bot, telegram: FakeTelegram)
     assert {"start", "review", "language", "help"} <= set(MENU_COMMANDS)
     assert italian["help"] != english["help"]
     assert default == italian
+    assert "cancel" in italian
+
+
+async def test_the_empty_chat_says_what_the_bot_does(bot: Bot, telegram: FakeTelegram) -> None:
+    """Before /start, Telegram shows the description: set in both languages from prompts/."""
+    texts = bot.application.bot_data["services"].texts
+    await register_commands(bot.application, texts)
+    for kind in ("description", "short_description"):
+        italian = telegram.description(kind, "it")
+        english = telegram.description(kind, "en")
+        assert italian == texts.plain("it", f"about.{kind}")
+        assert english == texts.plain("en", f"about.{kind}")
+        assert italian != english
+        assert telegram.description(kind) == italian
+    assert "bozz" in telegram.description("description", "it")
+    assert "draft" in telegram.description("description", "en")
 
 
 async def test_plain_text_in_a_group_is_ignored(bot: Bot) -> None:

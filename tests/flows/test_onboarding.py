@@ -34,6 +34,15 @@ async def _press(
     return bot.telegram.sent_messages()[before:]
 
 
+def _location_button(message: SentMessage) -> str:
+    """The text of the one "share my location" reply-keyboard button under a message."""
+    markup = message.reply_markup or {}
+    [[button]] = markup["keyboard"]
+    assert button["request_location"] is True
+    assert markup.get("one_time_keyboard") is True
+    return str(button["text"])
+
+
 async def _profile(bot: Bot, user_id: int) -> Profile:
     async with bot.sessions() as session:
         profile = (
@@ -83,12 +92,17 @@ async def test_onboarding_walks_every_question(bot: Bot) -> None:
     assert "“500” won't do" in (error.plain_text or "")
     assert "from 1 to 21" in (error.plain_text or "")
     assert "posts a week" in (question.plain_text or "")
-    [question] = await bot.replies(private_text(anna, "3"))
+    question, hint = await bot.replies(private_text(anna, "3"))
     assert "time zone" in (question.plain_text or "")
+    # The location is one tap away, on a reply-keyboard button.
+    assert _location_button(hint) == "📍 Send my location"
 
-    [error, question] = await bot.replies(private_text(anna, "Atlantide"))
+    [error, question, hint] = await bot.replies(private_text(anna, "Atlantide"))
     assert "can't find “Atlantide” as a place" in (error.plain_text or "")
-    [question] = await bot.replies(private_text(anna, "Milano"))
+    assert _location_button(hint)
+    zone, question = await bot.replies(private_text(anna, "Milano"))
+    assert "Time zone: Europe/Rome (UTC+" in (zone.plain_text or "")
+    assert zone.reply_markup == {"remove_keyboard": True}
     assert "which days" in (question.plain_text or "").lower()
     for day in ("0", "2", "4"):
         await bot.press(anna, question.message, f"profile.toggle:nudge_days:{day}")
@@ -167,7 +181,9 @@ async def test_skip_moves_on_and_location_sets_the_zone(bot: Bot) -> None:
     await _press(bot, sara, replies[-1], "profile.set:language:it")
     for _ in range(5):  # role, topics, audience, platforms, goal (main is skipped itself)
         await bot.replies(command(sara, "/skip"))
-    [question] = await bot.replies(location(sara, 40.7128, -74.0060))
+    zone, question = await bot.replies(location(sara, 40.7128, -74.0060))
+    assert "America/New York (UTC-0" in (zone.plain_text or "")
+    assert zone.reply_markup == {"remove_keyboard": True}
     assert "giorni" in (question.plain_text or "")
     profile = await _profile(bot, 303)
     assert profile.timezone == "America/New_York"
