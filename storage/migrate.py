@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.database import ensure_sqlite_directory, is_sqlite
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -33,14 +38,41 @@ def head_revision() -> str:
     return head
 
 
+@contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    """On an SQLite file, one migration at a time across processes.
+
+    SQLite's own locks last one statement or transaction, and Alembic runs SQLite's DDL
+    outside one: an flock on the database file (SQLite locks with fcntl, which flock does
+    not touch) holds the others back until the first has finished. PostgreSQL takes an
+    advisory lock instead (migrations/env.py).
+    """
+    database = make_url(url).database if is_sqlite(url) else None
+    if database in (None, "", ":memory:"):
+        yield
+        return
+    assert database is not None
+    ensure_sqlite_directory(url)
+    # Opening for append creates an empty file, which SQLite takes for an empty database.
+    with Path(database).expanduser().open("ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at the URL (call outside a running event loop)."""
-    command.upgrade(alembic_config(url), revision)
+    """Migrate the database at the URL (call outside a running event loop). Safe to run
+    from several processes at once: they migrate one after the other."""
+    with _sqlite_file_lock(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
     """Revert the database at the URL to a revision (call outside a running event loop)."""
-    command.downgrade(alembic_config(url), revision)
+    with _sqlite_file_lock(url):
+        command.downgrade(alembic_config(url), revision)
 
 
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:

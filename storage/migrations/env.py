@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -10,8 +12,12 @@ from sqlalchemy.engine import Connection
 from storage.database import create_engine
 from storage.models import Base
 
+logger = logging.getLogger("storage.migrate")
 config = context.config
 target_metadata = Base.metadata
+# Instances starting together on a new PostgreSQL database: one migrates, the others wait
+# for this lock (held until the migration's transaction ends) and then find nothing to do.
+MIGRATION_LOCK_KEY = 7_073_626_882  # any bigint of our own; "postcoach" in no one's way
 
 
 def _database_url() -> str:
@@ -24,15 +30,28 @@ def _database_url() -> str:
     return load_settings().database_url
 
 
+def _applied(*, step: Any, **_: Any) -> None:
+    # One line per migration actually applied (alembic's own INFO lines are kept quiet).
+    revisions = step.up_revision_ids if step.is_upgrade else step.down_revision_ids
+    doc = step.up_revision.doc if step.up_revision else ""
+    title = " ".join((doc or "").split("\n\n")[0].split())
+    title = title if len(title) <= 100 else title[:99] + "…"
+    verb = "applied" if step.is_upgrade else "reverted to"
+    logger.info("database migration %s %s: %s", verb, ", ".join(revisions) or "base", title)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        on_version_apply=_applied,
         # Batch mode lets later migrations alter tables on SQLite.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         context.run_migrations()
 
 
