@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test install install-dev lint typecheck pytest migrate bench clean
+.PHONY: run test install install-dev lint typecheck pytest migrate review bench clean
 
 run: install
 	$(BIN)/postcoach run
@@ -44,6 +44,11 @@ pytest:
 
 migrate: install
 	$(BIN)/postcoach migrate
+
+# The checklist on a draft file, without Telegram: make review FILE=draft.txt
+review: install
+	@test -n "$(FILE)" || { echo "usage: make review FILE=draft.txt [ARGS='--json --lang en']"; exit 2; }
+	@$(BIN)/postcoach review $(ARGS) "$(FILE)"
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.review_speed

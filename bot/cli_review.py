@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from bot.coach import Checklist, Review
-from bot.settings import Settings
+from bot.settings import LANGUAGES, Settings
 from bot.texts import Texts
 
 MAX_CHARS = 100_000
@@ -35,6 +36,12 @@ def read_draft(name: str) -> str:
         else:
             with Path(name).open("rb") as handle:
                 data = handle.read(MAX_BYTES)
+    except FileNotFoundError:
+        raise DraftFileError("missing_file") from None
+    except IsADirectoryError:
+        raise DraftFileError("directory_file") from None
+    except PermissionError:
+        raise DraftFileError("denied_file") from None
     except OSError:
         raise DraftFileError("unreadable_file") from None
     if b"\x00" in data:
@@ -84,6 +91,16 @@ def format_review(review: Review, texts: Texts, lang: str) -> str:
     return "\n".join(lines)
 
 
+def console_language(default: str) -> str:
+    """The language of the terminal (LC_ALL, LC_MESSAGES, LANG) if postcoach speaks it."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            code = value.split("_")[0].split(".")[0].lower()
+            return code if code in LANGUAGES else default
+    return default
+
+
 def _error(texts: Texts, lang: str, name: str, error: DraftFileError) -> str:
     return texts.plain(lang, f"cli.{error.reason}", file=name, limit=MAX_CHARS)
 
@@ -96,7 +113,8 @@ def review_file(
     Every file is reviewed even when one fails: its error goes to stderr (and, with
     --jsonl, on its own line as {"file", "error"}), the others are printed. Without
     --lang, each review answers in its draft's language."""
-    lang = args.lang or settings.default_language  # for what is not about one draft
+    # What is not about one draft (a file that cannot be read) follows the terminal's language.
+    lang = args.lang or console_language(settings.default_language)
     platform = args.platform or "linkedin"
     names: list[str] = args.files
     several = len(names) > 1

@@ -70,7 +70,7 @@ class JsonFormatter(RedactingFormatter):
 
 
 # These log every request URL, and Telegram's URLs carry the token.
-QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio", "hpack")
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio", "hpack", "alembic")
 
 
 def make_formatter(log_format: LogFormat, secrets: Iterable[str]) -> RedactingFormatter:

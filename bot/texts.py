@@ -475,6 +475,9 @@ class CliTexts(_Section):
     binary_file: str
     too_long_file: str
     unreadable_file: str
+    missing_file: str
+    directory_file: str
+    denied_file: str
 
 
 class RewriteTexts(_Section):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import BotProcess, base_env, run_cli, start_bot
+from tests.e2e.conftest import POSTCOACH, BotProcess, base_env, run_cli, start_bot
 from tests.fakebot import FakeBotServer, callback, inline_buttons, make_user, private_text
 
 DRAFT = (
@@ -89,7 +90,8 @@ def test_cli_rejects_bad_files_with_one_line_and_exit_2(tmp_path: Path) -> None:
         (empty, "vuoto"),
         (binary, "testo"),
         (huge, "100000"),
-        (tmp_path / "nope", "leggere"),
+        (tmp_path / "nope", "nope non esiste"),
+        (tmp_path, "è una cartella"),
     ):
         result = run_cli("review", str(path), cwd=tmp_path, env=CLI_ENV)
         assert result.returncode == 2, path
@@ -97,6 +99,39 @@ def test_cli_rejects_bad_files_with_one_line_and_exit_2(tmp_path: Path) -> None:
         assert len(lines) == 1, result.stderr
         assert words in lines[0]
         assert result.stdout == ""
+
+
+def test_cli_says_why_in_the_terminals_language(tmp_path: Path) -> None:
+    english = {**CLI_ENV, "LANG": "en_GB.UTF-8"}
+    result = run_cli("review", "missing.txt", cwd=tmp_path, env=english)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "postcoach: missing.txt does not exist: check the name and the folder you run the "
+        "command from."
+    )
+
+
+def test_cli_output_cut_short_by_a_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`postcoach review --json *.txt | head -c 20`: the reader goes away early."""
+    files = []
+    for n in range(40):
+        (tmp_path / f"d{n:02d}.txt").write_text(DRAFT, encoding="utf-8")
+        files.append(f"d{n:02d}.txt")
+    process = subprocess.Popen(
+        [POSTCOACH, "review", "--json", *files],
+        cwd=tmp_path,
+        env=CLI_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    head = process.stdout.read(20)
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert head.startswith(b"[")
+    assert errors == ""
 
 
 def test_cli_rejects_unknown_platform(tmp_path: Path) -> None:

@@ -65,10 +65,16 @@ def test_restart_keeps_the_user(
     assert "Ciao" in _reply_to(fake_api, 502, mark)
     assert first.stop() == 0
 
-    start_bot(bots, tmp_path, env, "second", server=fake_api)
+    second = start_bot(bots, tmp_path, env, "second", server=fake_api)
     mark = telegram.mark()
     telegram.push_update(command(luca, "/start"))
     assert "Bentornato" in _reply_to(fake_api, 502, mark)
+    # A new database: one line per migration; a restart: none. Alembic's own chatter never.
+    assert "database migration applied 0001: Users." in first.output
+    assert "database migration" not in second.output
+    for output in (first.output, second.output):
+        assert "alembic" not in output
+        assert "setup plugin" not in output
 
 
 def test_token_never_reaches_the_log_even_at_debug(
@@ -115,7 +121,9 @@ def test_without_token_it_explains_botfather_and_exits_2(tmp_path: Path) -> None
     result = run_cli("run", cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert "@BotFather" in result.stderr
-    assert "postcoach review" in result.stderr
+    # The commands as a user can type them from the clone, not a bare "postcoach".
+    assert "make review FILE=bozza.txt" in result.stderr
+    assert ".venv/bin/postcoach review draft.txt" in result.stderr
     assert "Traceback" not in result.stderr
 
 
