@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Connection
 
 from storage.database import create_engine
@@ -30,14 +32,16 @@ def _database_url() -> str:
     return load_settings().database_url
 
 
-def _applied(*, step: Any, **_: Any) -> None:
+def _applied(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
     # One line per migration actually applied (alembic's own INFO lines are kept quiet).
-    revisions = step.up_revision_ids if step.is_upgrade else step.down_revision_ids
-    doc = step.up_revision.doc if step.up_revision else ""
-    title = " ".join((doc or "").split("\n\n")[0].split())
+    # The step's migration is a Script (typed as its base, Revision): its docstring is `doc`.
+    doc = str(getattr(step.up_revision, "doc", "") or "")
+    title = " ".join(doc.split("\n\n")[0].split())
     title = title if len(title) <= 100 else title[:99] + "…"
-    verb = "applied" if step.is_upgrade else "reverted to"
-    logger.info("database migration %s %s: %s", verb, ", ".join(revisions) or "base", title)
+    verb = "applied" if step.is_upgrade else "reverted"
+    logger.info("database migration %s %s: %s", verb, ", ".join(step.up_revision_ids), title)
 
 
 def _run(connection: Connection) -> None:
