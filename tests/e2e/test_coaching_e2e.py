@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.e2e.conftest import BotProcess, base_env, start_bot
 from tests.e2e.sql import LONG_AGO, run_sql
 from tests.fakebot import FakeBotServer, callback, command, make_user, private_text
-from tests.fakebot.core import ApiCall
+from tests.fakebot.core import ApiCall, JsonDict
 
 TIMEOUT = 30.0
 DRAFT = (
@@ -28,6 +28,23 @@ def _send(
     calls = telegram.wait_for(method, timeout=TIMEOUT, since=mark, count=count)
     assert all(call.ok for call in calls), [call.description for call in calls]
     return calls
+
+
+def _skip(server: FakeBotServer, user: JsonDict) -> ApiCall:
+    """/skip, then the next question (the one with buttons) or the closing message."""
+    telegram = server.telegram
+    mark = telegram.mark()
+    telegram.push_update(command(user, "/skip"))
+    [question] = telegram.wait_for(
+        "sendMessage",
+        lambda c: (
+            "inline_keyboard" in str(c.params.get("reply_markup"))
+            or "profilo è pronto" in (c.text or "")
+        ),
+        timeout=TIMEOUT,
+        since=mark,
+    )
+    return question
 
 
 def _button(call: ApiCall, prefix: str) -> str:
@@ -62,7 +79,7 @@ def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path
     )
     assert "«efficienza energetica»: per esempio" in (understood.text or "")
     for _ in range(6):
-        [question] = _send(fake_api, command(anna, "/skip"))
+        question = _skip(fake_api, anna)
     assert "profilo è pronto" in (question.text or "")
 
     [review] = _send(fake_api, private_text(anna, DRAFT))
