@@ -147,6 +147,23 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def health(_: argparse.Namespace) -> int:
+    """Say whether the bot configured here is alive (exit 0) or not (exit 1)."""
+    from bot.cli_review import console_language
+    from bot.health import check_health
+
+    settings, texts = _load()
+    report = check_health(settings)
+    line = texts.plain(
+        console_language(settings.default_language), f"cli.{report.reason}", **report.values
+    )
+    if report.healthy:
+        print(f"postcoach: {line}")
+        return 0
+    print(f"postcoach: {line}", file=sys.stderr)
+    return 1
+
+
 def review(args: argparse.Namespace) -> int:
     """Review draft files against the checklist, without Telegram."""
     from bot.cli_review import review_file
@@ -198,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("it", "en"), default=None, help="language of the review's texts"
     )
     review_parser.set_defaults(handler=review)
+
+    health_parser = commands.add_parser(
+        "health",
+        help="exit 0 if the running bot answers (webhook: /healthz; polling: HEARTBEAT_FILE)",
+    )
+    health_parser.set_defaults(handler=health)
 
     migrate_parser = commands.add_parser("migrate", help="apply the database migrations")
     migrate_parser.add_argument("revision", nargs="?", default="head", help="target (head)")

@@ -18,6 +18,7 @@ from bot.accounts import AccountService
 from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
 from bot.groups.service import GroupService
+from bot.health import BEAT_SECONDS, heartbeat
 from bot.history import HistoryService
 from bot.jobs import send_due_work
 from bot.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
@@ -166,6 +167,10 @@ def build_application(
         job_queue.run_repeating(
             send_due_work, interval=settings.scheduler_tick_seconds, first=1, name="tick"
         )
+    if job_queue is not None and settings.heartbeat_file is not None:
+        # Webhook mode has /healthz; the file is what shows a polling bot alive.
+        application.bot_data["heartbeat_file"] = settings.heartbeat_file
+        job_queue.run_repeating(heartbeat, interval=BEAT_SECONDS, first=0, name="heartbeat")
     return application
 
 

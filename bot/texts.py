@@ -478,6 +478,13 @@ class CliTexts(_Section):
     missing_file: str
     directory_file: str
     denied_file: str
+    health_ok_webhook: str
+    health_ok_polling: str
+    health_unreachable: str
+    health_failing: str
+    health_no_heartbeat: str
+    health_never_beat: str
+    health_stale: str
 
 
 class RewriteTexts(_Section):

@@ -25,6 +25,7 @@ class BotProcess:
 
     def __init__(self, workdir: Path, env: dict[str, str], name: str = "bot") -> None:
         self.log_path = workdir / f"{name}.log"
+        self.env = env
         self._log = self.log_path.open("wb")
         # The working directory is the test's own: no developer .env is picked up.
         self.process = subprocess.Popen(

@@ -102,6 +102,10 @@ def test_webhook_mode_from_set_webhook_to_sigterm(
     telegram.wait_for("sendMessage", timeout=REPLY_TIMEOUT, since=mark, count=2)
 
     assert client.get("/healthz").status_code == 200
+    # What Docker's HEALTHCHECK runs: the same /healthz, found from the same settings.
+    health = run_cli("health", cwd=tmp_path, env=bot.env)
+    assert health.returncode == 0, health.stderr
+    assert "tutto bene" in health.stdout  # LANG=C: the default language
     # An update is counted once its handling ends, a moment after its last send arrived.
     deadline = time.monotonic() + REPLY_TIMEOUT
     while 'postcoach_updates_total{type="message"} 3.0' not in (
@@ -125,6 +129,9 @@ def test_webhook_mode_from_set_webhook_to_sigterm(
     with pytest.raises(httpx.ConnectError):
         client.get("/healthz")
     client.close()
+    health = run_cli("health", cwd=tmp_path, env=bot.env)
+    assert health.returncode == 1
+    assert "non risponde nessuno" in health.stderr
 
     # One JSON object per line, and neither the token nor the webhook secret anywhere.
     output = bot.output

@@ -94,6 +94,8 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "telegram_base_file_url": "http://127.0.0.1:9/file/bot",
         # Tests run the tick themselves, with a clock they control.
         "scheduler_tick_seconds": 0,
+        # tests/unit/test_health.py checks the heartbeat on its own.
+        "heartbeat_file": None,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

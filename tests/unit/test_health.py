@@ -1,0 +1,117 @@
+"""The health check of both modes: the heartbeat file of polling, /healthz of webhooks."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.health import STALE_AFTER, beat, check_health
+from bot.settings import Settings
+from storage.database import create_engine
+
+NOW = 1_800_000_000.0
+
+
+def _polling(heartbeat: Path | None) -> Settings:
+    return Settings(_env_file=None, heartbeat_file=heartbeat)
+
+
+def _webhook(port: int) -> Settings:
+    return Settings(
+        _env_file=None,
+        webhook_url="https://bot.example.test/telegram",
+        webhook_secret="s3cret",
+        webhook_listen="0.0.0.0",  # noqa: S104 - only a setting: the check uses loopback
+        webhook_port=port,
+    )
+
+
+def test_a_fresh_heartbeat_is_healthy_and_an_old_one_is_not(tmp_path: Path) -> None:
+    heartbeat = tmp_path / "heartbeat"
+    heartbeat.touch()
+    os.utime(heartbeat, (NOW - 10, NOW - 10))
+
+    fresh = check_health(_polling(heartbeat), now=NOW)
+    stale = check_health(_polling(heartbeat), now=NOW + STALE_AFTER)
+
+    assert (fresh.healthy, fresh.reason, fresh.values["age"]) == (True, "health_ok_polling", "10")
+    assert (stale.healthy, stale.reason) == (False, "health_stale")
+
+
+def test_no_heartbeat_file_or_no_setting_is_not_healthy(tmp_path: Path) -> None:
+    assert check_health(_polling(tmp_path / "missing"), now=NOW).reason == "health_never_beat"
+    assert check_health(_polling(None), now=NOW).reason == "health_no_heartbeat"
+
+
+@pytest.mark.backends("sqlite")
+async def test_a_beat_touches_the_file_only_when_the_database_answers(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    heartbeat = tmp_path / "made" / "heartbeat"
+    assert await beat(engine, heartbeat) is True
+    assert heartbeat.exists()
+
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    gone = create_engine("postgresql+asyncpg://postcoach:x@127.0.0.1:1/postcoach")
+    elsewhere = tmp_path / "other"
+    try:
+        assert await beat(gone, elsewhere) is False
+    finally:
+        await gone.dispose()
+    assert not elsewhere.exists()
+
+
+class _Healthz(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/healthz" else 404)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def healthz() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_webhook_health_asks_healthz_on_loopback(healthz: ThreadingHTTPServer) -> None:
+    port = healthz.server_address[1]
+    assert isinstance(port, int)
+    _Healthz.status = 200
+    ok = check_health(_webhook(port))
+    _Healthz.status = 503
+    failing = check_health(_webhook(port))
+
+    assert (ok.healthy, ok.values["url"]) == (True, f"http://127.0.0.1:{port}/healthz")
+    assert (failing.healthy, failing.reason, failing.values["status"]) == (
+        False,
+        "health_failing",
+        "503",
+    )
+
+
+def test_webhook_health_with_nothing_listening_is_not_healthy(
+    healthz: ThreadingHTTPServer,
+) -> None:
+    port = healthz.server_address[1]
+    assert isinstance(port, int)
+    healthz.shutdown()
+    healthz.server_close()
+
+    report = check_health(_webhook(port))
+
+    assert (report.healthy, report.reason) == (False, "health_unreachable")
