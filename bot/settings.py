@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 Language = Literal["it", "en"]
 LANGUAGES: tuple[Language, ...] = ("it", "en")
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL's password apart from DATABASE_URL, any characters (it is escaped into
+    # the URL here): docker-compose.yml passes POSTGRES_PASSWORD this way.
+    database_password: SecretStr | None = None
     # python-telegram-bot's form: the token is appended to these.
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
@@ -69,6 +73,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Files the bot can rebuild (the language model, ready to map); empty: no cache.
     cache_dir: Path | None = Path("data/cache")
+    # Polling mode touches this file every 30 s while the bot and its database answer;
+    # `postcoach health` reads it (bot/health.py). Empty: no heartbeat.
+    heartbeat_file: Path | None = Path("data/heartbeat")
     # Optional rewrites by a language model: any OpenAI-compatible chat-completions server.
     # The feature exists for users only when both the URL and the model are set.
     llm_base_url: str | None = None
@@ -88,6 +95,8 @@ class Settings(BaseSettings):
         "llm_model",
         "llm_api_key",
         "cache_dir",
+        "heartbeat_file",
+        "database_password",
         mode="before",
     )
     @classmethod
@@ -199,6 +208,17 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _password_into_url(self) -> Settings:
+        if self.database_password is None:
+            return self
+        if not self.database_url.startswith("postgresql"):
+            raise ValueError("DATABASE_PASSWORD: is for PostgreSQL only; unset it for SQLite")
+        url = make_url(self.database_url).set(password=self.database_password.get_secret_value())
+        # Rendered by SQLAlchemy, so '@', '#', '/' and the like are escaped.
+        self.database_url = url.render_as_string(hide_password=False)
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:

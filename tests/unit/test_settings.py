@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from bot.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
+from storage.database import create_engine
 
 VARIABLES = (
     "BOT_TOKEN",
@@ -31,7 +36,12 @@ VARIABLES = (
     "LLM_API_KEY",
     "LLM_TIMEOUT_SECONDS",
     "LLM_DAILY_LIMIT",
+    "DATABASE_PASSWORD",
+    "HEARTBEAT_FILE",
+    "CACHE_DIR",
 )
+# Every character that breaks a hand-built URL.
+AWKWARD_PASSWORD = "p@ss#w/rd:%?&= ü"
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +62,58 @@ def test_defaults_need_no_configuration() -> None:
 def test_libpq_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot:pw@db:5432/postcoach")
     assert load_settings(None).database_url == "postgresql+asyncpg://bot:pw@db:5432/postcoach"
+
+
+def test_the_database_password_is_escaped_into_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot@db:5432/postcoach")
+    monkeypatch.setenv("DATABASE_PASSWORD", AWKWARD_PASSWORD)
+
+    url = make_url(load_settings(None).database_url)
+
+    assert (url.drivername, url.username, url.host, url.port, url.database) == (
+        "postgresql+asyncpg",
+        "bot",
+        "db",
+        5432,
+        "postcoach",
+    )
+    assert url.password == AWKWARD_PASSWORD
+
+
+def test_a_database_password_for_sqlite_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_PASSWORD", "secret")
+    with pytest.raises(SettingsError, match=r"^DATABASE_PASSWORD: is for PostgreSQL only"):
+        load_settings(None)
+
+
+@pytest.mark.backends("postgresql")
+async def test_postgresql_takes_an_awkward_password(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The way docker-compose.yml passes POSTGRES_PASSWORD, against a real server."""
+    admin = create_engine(database_url)
+    role = "awkward_role"
+    quoted = AWKWARD_PASSWORD.replace("'", "''")
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            await connection.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{quoted}'"))
+        bare = make_url(database_url).set(username=role, password=None)
+        monkeypatch.setenv("DATABASE_URL", bare.render_as_string(hide_password=False))
+        monkeypatch.setenv("DATABASE_PASSWORD", AWKWARD_PASSWORD)
+        engine = create_engine(load_settings(None).database_url)
+        try:
+            async with engine.connect() as connection:
+                user = await connection.scalar(text("SELECT current_user"))
+        finally:
+            await engine.dispose()
+        assert user == role
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        await admin.dispose()
 
 
 @pytest.mark.parametrize(
@@ -164,3 +226,12 @@ def test_a_bad_key_is_refused_without_repeating_it(monkeypatch: pytest.MonkeyPat
         load_settings(None)
     assert str(raised.value).startswith("LLM_API_KEY: ")
     assert "sk-one" not in str(raised.value)
+
+
+def test_every_setting_is_in_env_example_and_the_readme() -> None:
+    root = Path(__file__).resolve().parents[2]
+    example = (root / ".env.example").read_text()
+    readme = (root / "README.md").read_text()
+    names = [name.upper() for name in Settings.model_fields]
+    assert [n for n in names if f"\n{n}=" not in example] == []
+    assert [n for n in names if f"| `{n}` |" not in readme] == []
