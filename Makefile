@@ -1,6 +1,7 @@
 # The two commands of the README: `make run` and `make test`. Both set everything
 # up from a fresh clone (virtualenv, packages, database) before they act.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Any of 3.11, 3.12, 3.13 (CI runs 3.11): `make PYTHON=python3.13 run` picks one.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
@@ -13,7 +14,7 @@ run: install
 test: install-dev lint typecheck pytest
 
 $(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "postcoach needs Python 3.11")'
+	@$(PYTHON) -c 'import sys; sys.exit(None if (3, 11) <= sys.version_info[:2] <= (3, 13) else "postcoach needs Python 3.11, 3.12 or 3.13, and $(PYTHON) is %d.%d: see README, Python" % sys.version_info[:2])'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 
