@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.coach import PLATFORMS, ItemResult
 from bot.replies import MESSAGE_LIMIT
@@ -197,3 +197,12 @@ def rejection_text(texts: Texts, lang: str, rejected: DraftRejectedError) -> str
         seconds=rejected.seconds,
         pace=rejected.pace,
     )
+
+
+async def reply_rejection(
+    message: Message, texts: Texts, lang: str, rejected: DraftRejectedError
+) -> None:
+    """Answer a draft that was not reviewed with why (nothing during a burst)."""
+    refusal = rejection_text(texts, lang, rejected)
+    if refusal is not None:
+        await message.reply_text(refusal)

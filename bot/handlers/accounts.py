@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from telegram import Update
+from telegram import Update, User
 
 from bot.accounts import Person
 from bot.context import CoachContext
+
+
+def person_of(user: User) -> Person:
+    """What the accounts keep of a Telegram user."""
+    return Person(
+        id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
 
 
 async def load_account(update: Update, context: CoachContext) -> None:
@@ -15,15 +26,7 @@ async def load_account(update: Update, context: CoachContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    account = await context.services.accounts.touch(
-        Person(
-            id=user.id,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            username=user.username,
-            language_code=user.language_code,
-        )
-    )
+    account = await context.services.accounts.touch(person_of(user))
     if not account.is_active and update.my_chat_member is None:
         # Writing to us again means they can be written to again (schedules restart).
         await context.services.nudges.set_active(user.id, True)

@@ -19,7 +19,6 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
 
 from bot import metrics
-from bot.accounts import Person
 from bot.coach import Review
 from bot.context import CoachContext
 from bot.groups.service import (
@@ -32,9 +31,10 @@ from bot.groups.service import (
     GroupView,
     LeaderboardRow,
 )
+from bot.handlers.accounts import person_of
 from bot.handlers.profile import WEEKDAY_KEYS
 from bot.replies import edit_in_place, require_callback, require_message, require_user
-from bot.review_view import rejection_text, render_review, review_keyboard
+from bot.review_view import render_review, reply_rejection, review_keyboard
 from bot.reviews import DraftRejectedError
 from bot.settings import LANGUAGES
 from bot.texts import Texts
@@ -323,7 +323,7 @@ async def review_in_group(
     author = credit.author
     for_someone_else = author.id != asker.id
     if for_someone_else:
-        await context.services.accounts.ensure(_person(author))
+        await context.services.accounts.ensure(person_of(author))
     try:
         stored = await context.services.reviews.review_draft(
             author.id,
@@ -334,9 +334,7 @@ async def review_in_group(
             revision_pending=not for_someone_else,
         )
     except DraftRejectedError as rejected:
-        refusal = rejection_text(context.texts, lang, rejected)
-        if refusal is not None:
-            await message.reply_text(refusal)
+        await reply_rejection(message, context.texts, lang, rejected)
         return
     metrics.count_review()
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
@@ -380,9 +378,7 @@ async def _review_for_nobody(
     try:
         review = context.services.reviews.preview(text, reply_language=lang)
     except DraftRejectedError as rejected:
-        refusal = rejection_text(context.texts, lang, rejected)
-        if refusal is not None:
-            await message.reply_text(refusal)
+        await reply_rejection(message, context.texts, lang, rejected)
         return
     metrics.count_review()
     name = context.texts.raw(lang, "groups.author_nobody")
@@ -390,16 +386,6 @@ async def _review_for_nobody(
         _verdict(context.texts, lang, name, review)
         + "\n"
         + context.texts.render(lang, f"groups.credited_to_nobody_{why}")
-    )
-
-
-def _person(user: User) -> Person:
-    return Person(
-        id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
     )
 
 

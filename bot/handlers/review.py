@@ -14,7 +14,7 @@ from bot.replies import (
     require_message,
     require_user,
 )
-from bot.review_view import rejection_text, render_review, review_keyboard
+from bot.review_view import render_review, reply_rejection, review_keyboard
 from bot.reviews import REVISE_DIALOGUE, DraftRejectedError, StoredReview
 
 _ID = r"(\d{1,12})"
@@ -46,9 +46,7 @@ async def _review_and_reply(update: Update, context: CoachContext, text: str) ->
             defaults=account.draft_defaults if account else None,
         )
     except DraftRejectedError as rejected:
-        refusal = rejection_text(context.texts, context.lang, rejected)
-        if refusal is not None:
-            await message.reply_text(refusal)
+        await reply_rejection(message, context.texts, context.lang, rejected)
         return
     metrics.count_review()
     await reply_in_parts(
