@@ -56,10 +56,18 @@ def run(_: argparse.Namespace) -> int:
         return EXIT_USAGE
     configure_logging(settings.log_level_number, settings.secrets, settings.log_format)
     use_fast_event_loop()
+    from telegram.error import InvalidToken
+
     url, secret = settings.webhook_url, settings.webhook_secret_value
-    if url is not None and secret is not None:  # the settings never have one without the other
-        return _run_webhook(settings, texts, url, secret)
-    return _run_polling(settings, texts)
+    try:
+        if url is not None and secret is not None:  # the settings never have one without the other
+            return _run_webhook(settings, texts, url, secret)
+        return _run_polling(settings, texts)
+    except InvalidToken:
+        # Refused after the start-up check let it through (revoked in between): PTB's error
+        # names the token, so it must not reach the default excepthook.
+        _say_token_rejected(settings, texts)
+        return EXIT_USAGE
 
 
 def _telegram_accepts_the_token(settings: Settings, texts: Texts) -> bool:
@@ -71,10 +79,15 @@ def _telegram_accepts_the_token(settings: Settings, texts: Texts) -> bool:
     assert token is not None  # checked by run()
     if asyncio.run(wait_for_telegram(token, settings.telegram_base_url)):
         return True
+    _say_token_rejected(settings, texts)
+    return False
+
+
+def _say_token_rejected(settings: Settings, texts: Texts) -> None:
+    """One line in each language, the default first: Telegram refuses the token."""
     others = [lang for lang in LANGUAGES if lang != settings.default_language]
     for lang in (settings.default_language, *others):
         print("postcoach: " + texts.plain(lang, "cli.token_rejected"), file=sys.stderr)
-    return False
 
 
 def _run_polling(settings: Settings, texts: Texts) -> int:

@@ -8,8 +8,19 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
+from telegram.error import InvalidToken
 
-from bot.logs import REDACTED, JsonFormatter, LogFormat, RedactingFormatter, configure_logging
+from bot.logs import (
+    REDACTED,
+    SKIPPED_QUIET_SECONDS,
+    BriefRefusal,
+    HideUserText,
+    JsonFormatter,
+    LogFormat,
+    RedactingFormatter,
+    SkippedRunsOnce,
+    configure_logging,
+)
 from bot.settings import Settings
 from tests.fakebot import DEFAULT_TOKEN
 
@@ -138,3 +149,75 @@ def test_the_language_model_key_is_redacted_too() -> None:
         output = _log_through(formatter, emit)
         assert "sk-proj-Abc123_def456-GHI789" not in output
         assert f"Bearer {REDACTED}" in output
+
+
+def _through_filter(log_filter: logging.Filter, emit: Callable[[logging.Logger], None]) -> str:
+    """What a handler with this filter writes for the records ``emit(logger)`` makes."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(log_filter)
+    logger = logging.getLogger("telegram.Bot")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    try:
+        emit(logger)
+    finally:
+        logger.handlers.clear()
+        logger.propagate = True
+    return stream.getvalue()
+
+
+def test_library_debug_lines_keep_the_method_but_hide_the_text() -> None:
+    def emit(logger: logging.Logger) -> None:
+        logger.debug(
+            "Calling Bot API endpoint `%s` with parameters `%s`",
+            "sendMessage",
+            {"chat_id": 5, "text": "Ciao <b>Zenobia</b>, my secret plan"},
+        )
+        logger.debug("Webhook received data: %s", '{"message": {"text": "my secret plan"}}')
+        logger.debug('Processing update {"text": "my secret plan"}')
+        logger.warning("an error with %s", "my secret plan")
+
+    output = _through_filter(HideUserText(), emit)
+    assert "Calling Bot API endpoint `sendMessage` with parameters `[HIDDEN]`" in output
+    assert output.count("secret plan") == 1  # only the WARNING, which is not DEBUG
+    assert "Zenobia" not in output
+
+
+def test_a_refused_token_is_one_line_without_its_traceback() -> None:
+    def emit(logger: logging.Logger) -> None:
+        try:
+            raise InvalidToken(f"The token `{DEFAULT_TOKEN}` was rejected by the server.")
+        except InvalidToken:
+            logger.exception("Network Retry Loop: Invalid token. Aborting retry loop.")
+
+    [line] = _through_filter(BriefRefusal(), emit).splitlines()
+    assert line.endswith("Invalid token. Aborting retry loop.")
+
+
+class _Job:
+    def __init__(self, job_id: str, next_run: int) -> None:
+        self.id = job_id
+        self.next_run = next_run
+
+    def __str__(self) -> str:
+        return f"{self.id} (next run at: {self.next_run})"
+
+
+def test_a_tick_skipped_while_a_long_run_goes_on_is_said_once() -> None:
+    now = [0.0]
+    skipped = 'Execution of job "%s" skipped: maximum number of running instances reached (%d)'
+
+    def emit(logger: logging.Logger) -> None:
+        for second in range(30):  # one long run: a skip a second
+            now[0] = float(second)
+            logger.warning(skipped, _Job("tick", second), 1)
+        now[0] = 30 + SKIPPED_QUIET_SECONDS + 1  # another long run, much later
+        logger.warning(skipped, _Job("tick", 99), 1)
+        logger.warning("something else")
+
+    lines = _through_filter(SkippedRunsOnce(clock=lambda: now[0]), emit).splitlines()
+    assert len([line for line in lines if "running instances" in line]) == 2
+    assert lines[-1].endswith("something else")
