@@ -31,12 +31,15 @@ def ensure_sqlite_directory(url: str) -> None:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers work while the dispatcher writes; the busy timeout absorbs
-    # short write contention instead of failing with "database is locked".
+    # short write contention instead of failing with "database is locked". The inline
+    # driver waits for a lock itself, off the loop's thread (storage/sqlite_driver.py):
+    # a busy timeout there would sleep on it.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    if not isinstance(dbapi_connection, sqlite_driver.InlineAdaptedConnection):
+        cursor.execute(f"PRAGMA busy_timeout={int(sqlite_driver.PATIENCE_SECONDS * 1000)}")
     cursor.close()
 
 

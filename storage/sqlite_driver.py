@@ -20,15 +20,25 @@ What this trades: while a statement runs, the event loop waits for it, as it wai
 any other work. Statements here are small (a user's rows, a claim of at most one batch),
 and they read and write the page cache; a process that needs more than one SQLite
 connection's worth is what PostgreSQL is for.
+
+What it must not trade is a wait for a lock. Another connection to the file (a second
+process, `sqlite3` in a shell, a backup) may hold the write lock for seconds, and SQLite's
+busy handler sleeps on the calling thread until it frees: inline, that froze the whole
+bot (/healthz, /metrics and every reply waited 6.7 s behind one held lock). So the
+connection's own busy timeout is 0: a statement that finds the file locked fails at once
+with SQLITE_BUSY, and is tried again after an asynchronous pause (SQLite's own steps: 1,
+2, 5, ... 100 ms) until `patience` runs out, while the loop does everything else. The
+fast path is unchanged: one try, no lock, no pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -36,6 +46,24 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+
+T = TypeVar("T")
+# How long a statement waits for another connection's lock before "database is locked".
+PATIENCE_SECONDS = 10.0
+# The pauses between tries, in seconds: SQLite's busy handler's, then its last one again.
+BACKOFF = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.1)
+
+
+def is_busy(error: sqlite3.OperationalError) -> bool:
+    """Whether the statement failed only because another connection holds a lock.
+
+    SQLITE_BUSY_SNAPSHOT is not: the transaction read a state another writer has since
+    replaced, and trying again cannot help (SQLite's busy handler does not retry it either).
+    """
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:  # an error raised by the sqlite3 module itself, not by SQLite
+        return False
+    return code & 0xFF == sqlite3.SQLITE_BUSY and code != sqlite3.SQLITE_BUSY_SNAPSHOT
 
 
 class _Ran:
@@ -71,10 +99,25 @@ class InlineCursor(AsyncAdapt_aiosqlite_cursor):
         return cursor
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        return self._run(operation, parameters, many=False)
+        try:
+            return self._run(operation, parameters, many=False)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+        connection: InlineConnection = self._connection  # type: ignore[assignment]
+        return await connection.when_unlocked(lambda: self._run(operation, parameters, many=False))
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        return self._run(operation, seq_of_parameters, many=True)
+        # The rows are a list (SQLAlchemy's), so a second try sees them all again.
+        try:
+            return self._run(operation, seq_of_parameters, many=True)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+        connection: InlineConnection = self._connection  # type: ignore[assignment]
+        return await connection.when_unlocked(
+            lambda: self._run(operation, seq_of_parameters, many=True)
+        )
 
     def _run(self, operation: str, parameters: Any, *, many: bool) -> _Ran:
         connection: InlineConnection = self._connection  # type: ignore[assignment]
@@ -125,9 +168,10 @@ class _RunNow:
 class InlineConnection:
     """The part of `aiosqlite.Connection` SQLAlchemy's adapter uses, on the calling thread."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, patience: float = PATIENCE_SECONDS) -> None:
         self._connection: sqlite3.Connection | None = connection
         self._tx = _RunNow()
+        self.patience = patience
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -140,6 +184,22 @@ class InlineConnection:
     def isolation_level(self) -> str | None:
         """The sqlite3 connection's isolation level."""
         return self._conn.isolation_level
+
+    async def when_unlocked(self, attempt: Callable[[], T]) -> T:
+        """Try `attempt` again after pauses until no lock is in its way or patience runs out.
+
+        A statement that found the file locked changed nothing (SQLite takes the lock
+        before it writes), so it can simply run again.
+        """
+        deadline = time.monotonic() + self.patience
+        pauses = iter(BACKOFF)
+        while True:
+            await asyncio.sleep(next(pauses, BACKOFF[-1]))
+            try:
+                return attempt()
+            except sqlite3.OperationalError as error:
+                if not is_busy(error) or time.monotonic() >= deadline:
+                    raise
 
     async def commit(self) -> None:
         """Commit the open transaction, on a worker thread.
@@ -154,8 +214,15 @@ class InlineConnection:
         another thread is safe.
         """
         connection = self._conn
-        if connection.in_transaction:
+        if not connection.in_transaction:
+            return
+        try:
             await asyncio.to_thread(connection.commit)
+        except sqlite3.OperationalError as error:
+            # A commit can meet a reader still on the log it wants to reset; it stays open.
+            if not is_busy(error):
+                raise
+            await self.when_unlocked(connection.commit)
 
     async def rollback(self) -> None:
         """Roll back the open transaction."""
@@ -179,12 +246,17 @@ class InlineConnection:
 class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """The DBAPI module SQLAlchemy's aiosqlite dialect uses: aiosqlite's, connecting inline."""
 
-    def __init__(self) -> None:
+    def __init__(self, patience: float = PATIENCE_SECONDS) -> None:
         super().__init__(aiosqlite, sqlite3)
+        self.patience = patience
 
     def connect(self, *args: Any, **kwargs: Any) -> InlineAdaptedConnection:
         kwargs.pop("async_creator_fn", None)
         # Only the event loop's thread uses it; the pool may close it from another.
         kwargs["check_same_thread"] = False
-        connection = InlineConnection(sqlite3.connect(*args, **kwargs))
+        # SQLite's busy handler would sleep on the loop's thread: never wait in there
+        # (`InlineConnection.when_unlocked` waits instead). A URL's ?timeout= is the patience.
+        patience = float(kwargs.pop("timeout", self.patience))
+        kwargs["timeout"] = 0
+        connection = InlineConnection(sqlite3.connect(*args, **kwargs), patience)
         return InlineAdaptedConnection(self, connection)  # type: ignore[arg-type]

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.database import create_engine
-from storage.sqlite_driver import InlineAdaptedConnection
+from storage.sqlite_driver import InlineAdaptedConnection, InlineDBAPI
+from tests.sqlite_locks import LoopLag, write_lock_held_elsewhere
 
 metadata = MetaData()
 things = Table(
@@ -146,3 +148,37 @@ async def test_a_closed_connection_fails_as_a_database_error(engine: AsyncEngine
         with pytest.raises(OperationalError, match="no active connection"):
             await connection.execute(select(things.c.id))
         await connection.invalidate()
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_without_holding_the_loop(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    with write_lock_held_elsewhere(tmp_path / "driver.sqlite3", seconds=1.5):
+        started = time.monotonic()
+        async with LoopLag() as lag, engine.begin() as connection:
+            await connection.execute(insert(things).values(name="after the lock"))
+        waited = time.monotonic() - started
+    # The write waited for the other connection's commit, and the loop ran all along.
+    assert waited >= 1.0
+    assert lag.worst < 0.2, f"the loop was held {lag.worst:.3f} s"
+    async with engine.connect() as connection:
+        names = (await connection.execute(select(things.c.name))).scalars().all()
+    assert names == ["after the lock"]
+
+
+async def test_a_lock_held_past_the_patience_fails_as_locked(tmp_path: Path) -> None:
+    path = tmp_path / "driver.sqlite3"
+    impatient = create_async_engine(
+        f"sqlite+aiosqlite:///{path}", module=InlineDBAPI(patience=0.2)
+    )
+    try:
+        async with impatient.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        with write_lock_held_elsewhere(path, seconds=1.0):
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with impatient.begin() as connection:
+                    await connection.execute(insert(things).values(name="never"))
+            assert 0.2 <= time.monotonic() - started < 0.9
+    finally:
+        await impatient.dispose()
