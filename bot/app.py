@@ -20,6 +20,7 @@ from bot.context import CoachContext, Services
 from bot.groups.service import GroupService
 from bot.health import BEAT_SECONDS, heartbeat
 from bot.history import HistoryService
+from bot.intake import CleanUpdates
 from bot.jobs import send_due_work
 from bot.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
 from bot.nudges.service import NudgeService
@@ -146,18 +147,30 @@ def build_application(
         )
         .context_types(ContextTypes(context=CoachContext))
         # Both measured: see bot/metrics.py for how update-to-reply latency is taken.
-        .rate_limiter(MeasuredRateLimiter(settings.telegram_max_rate, max_retries=3))
+        .rate_limiter(
+            MeasuredRateLimiter(
+                settings.telegram_max_rate,
+                max_retries=3,
+                chat_rate=settings.telegram_chat_rate or None,
+            )
+        )
         .concurrent_updates(MeasuredUpdateProcessor(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )
     if request is None:
-        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL, pool_timeout=POOL_TIMEOUT)
+        request = HTTPXRequest(
+            connection_pool_size=CONNECTION_POOL,
+            pool_timeout=POOL_TIMEOUT,
+            read_timeout=settings.telegram_read_timeout,
+        )
     # Outermost, so it sees every call's outcome (bot/transport/outage.py).
     builder = builder.request(Watched(SkipUnreadAnswers(request)))
     # While Telegram is unreachable, polling waits and asks again by itself: PTB's loop
     # never sees the error, nor does the error handler.
-    builder = builder.get_updates_request(PatientRequest(get_updates_request or HTTPXRequest()))
+    # Lone surrogates in what users wrote are replaced before PTB reads them (bot/intake.py).
+    polling = CleanUpdates(get_updates_request or HTTPXRequest())
+    builder = builder.get_updates_request(PatientRequest(polling))
     application: CoachApplication = builder.build()
     application.bot_data["services"] = services
     application.bot_data["engine"] = engine

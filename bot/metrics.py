@@ -49,6 +49,8 @@ NudgeOutcome = Literal["sent", "late", "missed"]
 NUDGE_OUTCOMES: tuple[NudgeOutcome, ...] = ("sent", "late", "missed")
 RejectReason = Literal["forbidden", "too_large", "bad_request"]
 REJECT_REASONS: tuple[RejectReason, ...] = ("forbidden", "too_large", "bad_request")
+DropReason = Literal["ids", "parts"]
+DROP_REASONS: tuple[DropReason, ...] = ("ids", "parts")
 # The Bot API methods that answer a user; the first success ends an update's latency.
 REPLY_METHODS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
 # Around the 100 ms target, finer; then coarse up to a stuck request.
@@ -82,6 +84,13 @@ WEBHOOK_REJECTED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+DROPPED_UPDATES = Counter(
+    "postcoach_dropped_updates",
+    "Updates with the right secret answered 200 but not handled: ids out of the Bot API's "
+    "range, or parts missing (bot/intake.py).",
+    ["reason"],
+    registry=REGISTRY,
+)
 DUPLICATE_UPDATES = Counter(
     "postcoach_duplicate_updates",
     "Updates received again (same update_id) and not handled twice.",
@@ -97,6 +106,8 @@ for _outcome in NUDGE_OUTCOMES:
     NUDGES.labels(_outcome)
 for _reason in REJECT_REASONS:
     WEBHOOK_REJECTED.labels(_reason)
+for _dropped in DROP_REASONS:
+    DROPPED_UPDATES.labels(_dropped)
 
 _clock: Callable[[], float] = time.perf_counter
 # Set on an exception once it is counted, so that it is counted once.
@@ -152,6 +163,11 @@ def count_send_error(exc: BaseException) -> None:
 def count_rejected(reason: RejectReason) -> None:
     """The webhook refused a request."""
     WEBHOOK_REJECTED.labels(reason).inc()
+
+
+def count_dropped(reason: DropReason) -> None:
+    """The webhook took an update it cannot handle and dropped it."""
+    DROPPED_UPDATES.labels(reason).inc()
 
 
 def count_duplicate() -> None:

@@ -5,8 +5,9 @@ Modelled on python-telegram-bot's "custom webhook bot" example: the Application 
 update on ``application.update_queue``. Routes:
 
 - ``POST <WEBHOOK_PATH>``: the secret header is checked in constant time before the body is
-  read (403); the body is bounded (413), must be a JSON update (400), and an ``update_id``
-  seen before, by this process or another sharing the database, is answered 200 and dropped.
+  read (403); the body is bounded (413), must be a JSON update (400); one we cannot handle
+  (ids out of range, parts missing: bot/intake.py) is answered 200, counted and dropped, as
+  is an ``update_id`` seen before, by this process or another sharing the database.
 - ``GET /healthz``: 200 when ``SELECT 1`` goes through, 503 otherwise.
 - ``GET /metrics``: Prometheus text format.
 
@@ -40,6 +41,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import metrics
+from bot.intake import unhandleable, without_lone_surrogates
+from bot.metrics import DropReason
 from storage.models import ProcessedUpdate, utcnow
 
 logger = logging.getLogger(__name__)
@@ -163,8 +166,9 @@ async def _read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def parse_update(body: bytes, bot: Bot) -> Update | None:
-    """The update in a request body, or None when it is not one."""
+def read_update(body: bytes) -> dict[str, Any] | None:
+    """The decoded update in a request body (an object with an integer update_id), or None
+    when it is not one."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
@@ -172,11 +176,23 @@ def parse_update(body: bytes, bot: Bot) -> Update | None:
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         return None
-    try:
-        return Update.de_json(data, bot)
-    except Exception:
-        # Whatever PTB trips on in a malformed object, the sender is at fault: a 400.
+    return data
+
+
+def parse_update(body: bytes, bot: Bot) -> Update | DropReason | None:
+    """The update in a request body; why it is dropped when it is one we cannot handle;
+    None when it is not an update at all."""
+    data = read_update(body)
+    if data is None:
         return None
+    reason = unhandleable(data)
+    if reason is not None:
+        return reason
+    try:
+        return Update.de_json(without_lone_surrogates(data), bot)
+    except Exception:
+        # Whatever else PTB trips on in an object Telegram would not send: not handleable.
+        return "parts"
 
 
 def create_app(
@@ -211,6 +227,11 @@ def create_app(
         if update is None:
             metrics.count_rejected("bad_request")
             return Response(status_code=400)
+        if isinstance(update, str):
+            # A 2xx all the same: any other answer and Telegram posts it again, for ever.
+            metrics.count_dropped(update)
+            logger.warning("update dropped: it cannot be handled (%s)", update)
+            return Response(status_code=200)
         if ledger is not None:
             try:
                 fresh = await ledger.first_time(update.update_id)

@@ -279,7 +279,6 @@ async def test_streamed_body_over_the_limit_is_refused(
         b'{"message": {}}',
         b'{"update_id": "7"}',
         b'{"update_id": true}',
-        b'{"update_id": 7, "message": "not an object"}',
     ],
 )
 async def test_body_that_is_not_an_update_is_a_bad_request(
@@ -288,6 +287,65 @@ async def test_body_that_is_not_an_update_is_a_bad_request(
     response = await _post(client, body)
     assert response.status_code == 400
     assert _queued(application) == []
+
+
+# ------------------------------------------------------ updates we cannot handle, dropped
+
+
+@HTTP_ONLY
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        # Past a signed 64-bit integer: the ledger's insert overflowed, a 503, for ever.
+        ({"update_id": 2**63}, "ids"),
+        ({"update_id": -1}, "ids"),
+        ({"message": {"message_id": 1, "date": 0, "text": "hi"}}, "parts"),
+        ({"message": "not an object"}, "parts"),
+        ({"callback_query": {"id": "1", "chat_instance": "c"}}, "parts"),
+    ],
+)
+async def test_update_with_the_secret_that_cannot_be_handled_is_answered_200_and_dropped(
+    client: httpx.AsyncClient,
+    application: CoachApplication,
+    telegram: FakeTelegram,
+    change: dict[str, Any],
+    reason: str,
+) -> None:
+    update = {**_update(telegram), **change}
+    before = _sample("postcoach_dropped_updates_total", {"reason": reason})
+    response = await _post(client, update)
+    # Any other answer and Telegram would post it again and again.
+    assert response.status_code == 200
+    assert _queued(application) == []
+    assert _sample("postcoach_dropped_updates_total", {"reason": reason}) == before + 1
+
+
+@HTTP_ONLY
+async def test_a_user_id_beyond_the_bot_api_range_is_dropped(
+    client: httpx.AsyncClient, application: CoachApplication, telegram: FakeTelegram
+) -> None:
+    update = _update(telegram)
+    update["message"]["from"]["id"] = 2**63
+    assert (await _post(client, update)).status_code == 200
+    assert _queued(application) == []
+
+
+@HTTP_ONLY
+async def test_lone_surrogates_in_user_text_are_replaced_on_the_way_in(
+    client: httpx.AsyncClient, application: CoachApplication, telegram: FakeTelegram
+) -> None:
+    update = _update(telegram, text="ciao")
+    update["message"]["text"] = "bozza \ud800 fine \ud83d\ude00"
+    update["message"]["from"]["first_name"] = "An\udfffna"
+    # json.dumps writes them as Telegram does: escapes, a pair for the emoji.
+    assert (await _post(client, update)).status_code == 200
+    [queued] = _queued(application)
+    assert queued.message is not None
+    assert queued.message.text == "bozza \ufffd fine \U0001f600"
+    assert queued.message.from_user is not None
+    assert queued.message.from_user.first_name == "An\ufffdna"
+    # What the bot will send back can be encoded.
+    (queued.message.text + queued.message.from_user.first_name).encode()
 
 
 # -------------------------------------------------------------------- duplicate updates

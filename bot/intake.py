@@ -1,0 +1,143 @@
+"""What Telegram sends us is made safe before python-telegram-bot reads it, in both modes.
+
+Even an update that carries the webhook secret can be one we cannot handle: an id beyond
+what the Bot API hands out (the update ledger's integer overflows), a message without its
+chat (a handler's filter trips on it), or text holding lone UTF-16 surrogates (a reply
+quoting it cannot be encoded). Such an update is dropped with a reason instead of failing
+later with a traceback; lone surrogates are replaced by U+FFFD in every string, so the text
+is kept and can be sent back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import RequestData
+
+from bot.metrics import DropReason
+from bot.transport.delegating import DelegatingRequest
+
+# Update ids are 32-bit (the Bot API's "Integer"); other ids have "at most 52 significant
+# bits", so they fit a double and a signed 64-bit column alike.
+MAX_UPDATE_ID = 2**31 - 1
+MAX_ID = 2**53
+REPLACEMENT = "\ufffd"
+# After json.loads a valid surrogate pair is one character: any surrogate left is alone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# In a JSON body, the escape of a surrogate (paired or not): only then is there work to do.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_MESSAGE = ("message_id", "date", "chat")
+_MEMBER_CHANGE = ("chat", "from", "date", "old_chat_member", "new_chat_member")
+# The fields python-telegram-bot's handlers and filters rely on, by kind of update.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "message": _MESSAGE,
+    "edited_message": _MESSAGE,
+    "channel_post": _MESSAGE,
+    "edited_channel_post": _MESSAGE,
+    "business_message": _MESSAGE,
+    "edited_business_message": _MESSAGE,
+    "callback_query": ("id", "from", "chat_instance"),
+    "my_chat_member": _MEMBER_CHANGE,
+    "chat_member": _MEMBER_CHANGE,
+    "chat_join_request": ("chat", "from", "user_chat_id", "date"),
+    "inline_query": ("id", "from", "query", "offset"),
+}
+# What a chat and a user must have wherever they appear.
+_CHAT = ("id", "type")
+_USER = ("id", "is_bot", "first_name")
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """The JSON value with every lone surrogate in its strings (and keys) replaced."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {
+            without_lone_surrogates(key): without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    return value
+
+
+def _ids_in_range(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_ID <= value <= MAX_ID
+    if isinstance(value, dict):
+        return all(_ids_in_range(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_ids_in_range(item) for item in value)
+    return True
+
+
+def _has(value: Any, fields: tuple[str, ...]) -> bool:
+    return isinstance(value, dict) and all(value.get(name) is not None for name in fields)
+
+
+def _parts_present(value: Any) -> bool:
+    """Every chat and user inside has its id (and kind, or name)."""
+    if isinstance(value, list):
+        return all(_parts_present(item) for item in value)
+    if not isinstance(value, dict):
+        return True
+    for key, item in value.items():
+        if key in ("chat", "sender_chat") and not _has(item, _CHAT):
+            return False
+        if key in ("from", "user") and not _has(item, _USER):
+            return False
+        if not _parts_present(item):
+            return False
+    return True
+
+
+def unhandleable(data: dict[str, Any]) -> DropReason | None:
+    """Why this decoded update cannot be handled ("ids", "parts"), or None if it can."""
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or not 0 <= update_id <= MAX_UPDATE_ID:
+        return "ids"
+    if not _ids_in_range(data):
+        return "ids"
+    for kind, fields in REQUIRED.items():
+        if kind in data and not _has(data[kind], fields):
+            return "parts"
+    if not _parts_present(data):
+        return "parts"
+    return None
+
+
+def clean_updates_payload(payload: bytes) -> bytes:
+    """A getUpdates answer with lone surrogates replaced; the same bytes when there are none."""
+    if not _SURROGATE_ESCAPE.search(payload):
+        return payload
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload  # not ours to judge: PTB reports a body it cannot read
+    return json.dumps(without_lone_surrogates(data), ensure_ascii=False).encode()
+
+
+class CleanUpdates(DelegatingRequest):
+    """For getUpdates in polling mode: the answer's text made safe before PTB reads it."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """The wrapped request's answer, lone surrogates replaced."""
+        status, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        return status, clean_updates_payload(payload)
