@@ -147,23 +147,13 @@ def build_application(
         )
         .context_types(ContextTypes(context=CoachContext))
         # Both measured: see bot/metrics.py for how update-to-reply latency is taken.
-        .rate_limiter(
-            MeasuredRateLimiter(
-                settings.telegram_max_rate,
-                max_retries=3,
-                chat_rate=settings.telegram_chat_rate or None,
-            )
-        )
+        .rate_limiter(MeasuredRateLimiter(settings.telegram_max_rate, max_retries=3))
         .concurrent_updates(MeasuredUpdateProcessor(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )
     if request is None:
-        request = HTTPXRequest(
-            connection_pool_size=CONNECTION_POOL,
-            pool_timeout=POOL_TIMEOUT,
-            read_timeout=settings.telegram_read_timeout,
-        )
+        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL, pool_timeout=POOL_TIMEOUT)
     # Outermost, so it sees every call's outcome (bot/transport/outage.py).
     builder = builder.request(Watched(SkipUnreadAnswers(request)))
     # While Telegram is unreachable, polling waits and asks again by itself: PTB's loop
