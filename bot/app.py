@@ -20,7 +20,7 @@ from bot.context import CoachContext, Services
 from bot.groups.service import GroupService
 from bot.health import BEAT_SECONDS, heartbeat
 from bot.history import HistoryService
-from bot.intake import CleanUpdates
+from bot.intake import CleanUpdates, RefusalWaits
 from bot.jobs import send_due_work
 from bot.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
 from bot.nudges.service import NudgeService
@@ -158,8 +158,9 @@ def build_application(
     builder = builder.request(Watched(SkipUnreadAnswers(request)))
     # While Telegram is unreachable, polling waits and asks again by itself: PTB's loop
     # never sees the error, nor does the error handler.
-    # Lone surrogates in what users wrote are replaced before PTB reads them (bot/intake.py).
-    polling = CleanUpdates(get_updates_request or HTTPXRequest())
+    # Lone surrogates in what users wrote are replaced before PTB reads them, and a refused
+    # token is waited out instead of ending polling for good (bot/intake.py).
+    polling = RefusalWaits(CleanUpdates(get_updates_request or HTTPXRequest()))
     builder = builder.get_updates_request(PatientRequest(polling))
     application: CoachApplication = builder.build()
     application.bot_data["services"] = services

@@ -5,17 +5,19 @@ what the Bot API hands out (the update ledger's integer overflows), a message wi
 chat (a handler's filter trips on it), or text holding lone UTF-16 surrogates (a reply
 quoting it cannot be encoded). Such an update is dropped with a reason instead of failing
 later with a traceback; lone surrogates are replaced by U+FFFD in every string, so the text
-is kept and can be sent back.
+is kept and can be sent back. While polling, a refused token is waited out like an outage.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from http import HTTPStatus
 from typing import Any
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import NetworkError
 from telegram.request import RequestData
 
 from bot.metrics import DropReason
@@ -141,3 +143,32 @@ class CleanUpdates(DelegatingRequest):
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         return status, clean_updates_payload(payload)
+
+
+class RefusalWaits(DelegatingRequest):
+    """For getUpdates, under PatientRequest: a 401 once the token was accepted at start is
+    waited out with the outage's backoff, as Telegram does answer it for a while at times.
+
+    PTB's polling loop would otherwise stop for good at the first one ("Invalid token.
+    Aborting retry loop.") while the process stayed up, answering nothing. A token truly
+    revoked shows as a warning each backoff step, and as "refused" at the next start.
+    """
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """The wrapped request's answer; a NetworkError (which PatientRequest waits out)
+        for a refused token."""
+        status, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status == HTTPStatus.UNAUTHORIZED:
+            raise NetworkError("HTTP 401: Telegram refuses the token")
+        return status, payload

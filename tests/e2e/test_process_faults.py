@@ -64,3 +64,24 @@ def test_debug_logs_name_the_calls_but_not_what_users_wrote(
     assert "Calling Bot API endpoint `sendMessage`" in output
     assert "Zenobiaquux" not in output
     assert "Frobnicatorwidget" not in output
+
+
+def test_polling_refused_for_a_few_seconds_answers_again_once_telegram_does(
+    fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
+) -> None:
+    bot = start_bot(bots, tmp_path, base_env(fake_api, tmp_path), server=fake_api)
+    telegram = fake_api.telegram
+    telegram.fail("getUpdates", 401, description="Unauthorized", times=None)
+    time.sleep(4)
+    telegram.clear_faults()
+    mark = telegram.mark()
+    telegram.push_update(command(make_user(972, "Olga", language_code="en"), "/help"))
+    [reply] = telegram.wait_for(
+        "sendMessage", lambda call: call.chat_id == 972, timeout=15, since=mark
+    )
+    assert reply.ok
+    output = bot.output
+    assert "Aborting retry loop" not in output
+    assert "Telegram refuses the token" in output
+    assert telegram.token not in output
+    assert bot.stop() == 0
