@@ -9,7 +9,7 @@ import logging
 
 from bot.context import CoachContext
 from bot.handlers.groups import send_due_group_posts
-from bot.handlers.nudges import send_due_nudges
+from bot.handlers.nudges import send_due_nudges, stopping
 from bot.handlers.posts import ask_results
 
 logger = logging.getLogger(__name__)
@@ -17,10 +17,14 @@ logger = logging.getLogger(__name__)
 
 async def send_due_work(context: CoachContext) -> None:
     """Claim and send everything due now: nudges, weekly reviews, results questions,
-    group challenges and channel tips."""
+    group challenges and channel tips. Once the Application stops, nothing more is claimed:
+    what is due now waits for the next process."""
+    was_running = context.application.running
     await send_due_nudges(context)
+    if stopping(context, was_running):
+        return
     await send_due_group_posts(context)
     results = context.services.results
-    while questions := await results.claim_due():
+    while not stopping(context, was_running) and (questions := await results.claim_due()):
         for question in questions:
             await ask_results(context, question)

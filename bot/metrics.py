@@ -45,8 +45,9 @@ from bot.ratelimit import PacedRateLimiter, Result
 
 logger = logging.getLogger(__name__)
 
-NudgeOutcome = Literal["sent", "late", "missed"]
-NUDGE_OUTCOMES: tuple[NudgeOutcome, ...] = ("sent", "late", "missed")
+# unconfirmed: the send timed out, so Telegram may have delivered it; kept as sent.
+NudgeOutcome = Literal["sent", "late", "missed", "unconfirmed"]
+NUDGE_OUTCOMES: tuple[NudgeOutcome, ...] = ("sent", "late", "missed", "unconfirmed")
 RejectReason = Literal["forbidden", "too_large", "bad_request"]
 REJECT_REASONS: tuple[RejectReason, ...] = ("forbidden", "too_large", "bad_request")
 DropReason = Literal["ids", "parts"]
@@ -64,7 +65,10 @@ UPDATES = Counter(
 )
 REVIEWS = Counter("postcoach_reviews", "Drafts reviewed.", registry=REGISTRY)
 NUDGES = Counter(
-    "postcoach_nudges", "Nudges by outcome: sent, late, missed.", ["outcome"], registry=REGISTRY
+    "postcoach_nudges",
+    "Nudges by outcome: sent, late, missed, unconfirmed (timed out).",
+    ["outcome"],
+    registry=REGISTRY,
 )
 SEND_ERRORS = Counter(
     "postcoach_send_errors",
@@ -142,7 +146,7 @@ def count_review() -> None:
 
 
 def count_nudge(outcome: NudgeOutcome) -> None:
-    """A nudge was sent, sent late, or recorded as missed."""
+    """A nudge was sent, sent late, recorded as missed, or timed out (unconfirmed)."""
     NUDGES.labels(outcome).inc()
 
 

@@ -55,9 +55,10 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=20, ge=0, le=3600)
     # A nudge found late by less than this after downtime is still sent (marked late).
     nudge_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
-    # A nudge claimed but not confirmed sent this long ago belongs to a process that died:
-    # another process takes it over (and may send it again, see README "Crash safety").
-    nudge_lease_seconds: int = Field(default=120, ge=5, le=3600)
+    # A nudge claimed but not confirmed sent, nor renewed, this long ago belongs to a process
+    # that died: another process takes it over (and may send it again, see README "Crash
+    # safety"). A live process renews its claims every third of it while it sends them.
+    nudge_lease_seconds: int = Field(default=30, ge=5, le=3600)
     # Drafts one user may have reviewed in a minute; over it, one "slow down" answer.
     drafts_per_minute: int = Field(default=10, ge=1, le=1000)
     # Messages per second to Telegram overall (Telegram allows about 30).

@@ -5,7 +5,8 @@ claims due schedules in a transaction (FOR UPDATE SKIP LOCKED on PostgreSQL),
 records each occurrence once under the unique key (schedule, due instant), and
 advances the schedule. An occurrence late by less than the grace period is sent
 once and marked late; an older one is recorded as missed. A claim that was never
-confirmed sent (the process died) is taken over after a lease, so nothing is lost.
+confirmed sent (the process died) is taken over after a lease, so nothing is lost; the
+process sending a claim renews its lease until the send's outcome is written.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ DEFAULT_QUIET = ("21:00", "08:00")
 CLAIM_BATCH = 20
 # Claimed this long after the due instant, a nudge is marked late (a tick is ~20 s).
 LATE_AFTER = timedelta(minutes=2)
-# A claim not confirmed sent within this time belongs to a process that died (the
-# default of NUDGE_LEASE_SECONDS).
-LEASE = timedelta(minutes=2)
+# A claim not confirmed sent, nor renewed, within this time belongs to a process that
+# died (the default of NUDGE_LEASE_SECONDS). A live process renews the claims it still has
+# to send RENEWALS_PER_LEASE times a lease, so the lease bounds how long a crash strands
+# them, not how long a batch may take to send.
+LEASE = timedelta(seconds=30)
+RENEWALS_PER_LEASE = 3
 SNOOZES = {"1h": timedelta(hours=1), "3h": timedelta(hours=3)}
 
 Clock = Callable[[], datetime]
@@ -123,6 +127,11 @@ class NudgeService:
         self._clock = clock
         self._grace = grace
         self._lease = lease
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between two renewals of the claims a dispatch still has to send."""
+        return self._lease.total_seconds() / RENEWALS_PER_LEASE
 
     # ---------------------------------------------------------------- schedules
 
@@ -417,6 +426,18 @@ class NudgeService:
             )
         return deliveries
 
+    async def renew(self, send_ids: Sequence[int]) -> None:
+        """Extend the lease of claims still being sent, so no other process takes them over."""
+        if not send_ids:
+            return
+        async with self._uow() as uow:
+            await uow.session.execute(
+                update(NudgeSend)
+                .where(NudgeSend.id.in_(send_ids), NudgeSend.status == "claimed")
+                .values(claimed_at=self._clock())
+            )
+            await uow.commit()
+
     async def confirm(self, send_id: int, *, delivered: bool) -> None:
         """Record the outcome of a send: sent (or late), or failed for good."""
         await self.confirm_many([send_id] if delivered else [], [] if delivered else [send_id])
@@ -585,6 +606,11 @@ class Confirmations:
         pending = len(self._delivered) + len(self._failed)
         if pending >= self._flush_every or now - self._oldest >= self._max_age:
             await self.flush()
+
+    @property
+    def pending(self) -> list[int]:
+        """The sends whose outcome is noted but not written yet (still claimed)."""
+        return [*self._delivered, *self._failed]
 
     async def flush(self) -> None:
         """Write every outcome noted so far."""
