@@ -10,13 +10,16 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, TypeVar
+
+from sqlalchemy import select
 
 from bot.coach import PLATFORMS, Checklist, TopicExpansion
 from bot.nudges.schedule import parse_local_time
 from bot.settings import LANGUAGES
 from bot.timezones import resolve_zone, zone_from_location
-from storage.models import Profile, User, utcnow
+from storage.models import NudgeSchedule, Profile, User, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -92,6 +95,16 @@ class ProfileView:
     def goal(self) -> int:
         """The weekly goal to compute with."""
         return self.weekly_goal or DEFAULT_GOAL
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """What /profile says about the reminders beside the profile: quiet hours and a pause."""
+
+    quiet_start: str
+    quiet_end: str
+    paused: bool
+    paused_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -226,6 +239,22 @@ class ProfileService:
             if user is None:
                 raise LookupError(f"unknown user {user_id}")
             return _view(user, await uow.profiles.get(user_id))
+
+    async def reminders(self, user_id: int) -> Reminders | None:
+        """The quiet hours and the pause of the user's reminders; None without reminders."""
+        async with self._uow() as uow:
+            schedule = (
+                await uow.session.execute(
+                    select(NudgeSchedule).where(
+                        NudgeSchedule.user_id == user_id, NudgeSchedule.kind == "nudge"
+                    )
+                )
+            ).scalar_one_or_none()
+            if schedule is None:
+                return None
+            return Reminders(
+                schedule.quiet_start, schedule.quiet_end, schedule.paused, schedule.paused_until
+            )
 
     async def step(self, user_id: int) -> Step | None:
         """The profile question the user is answering, if any."""

@@ -104,7 +104,7 @@ def _render(texts: Texts, lang: str, stored: StoredReview, details: bool, cap: i
         lines.append(texts.render(lang, "review.skipped", items=names))
     lines.append("")
     if review.top_fixes:
-        lines.append(texts.render(lang, "review.top_fixes"))
+        lines.append(texts.render(lang, "review.top_fixes", count=len(review.top_fixes)))
         suggestions = {item.id: item.suggestion for item in review.items}
         for number, item_id in enumerate(review.top_fixes, start=1):
             lines.append(

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import html
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from babel import Locale
+from babel.lists import format_list
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.settings import LANGUAGES, Language
 
@@ -30,27 +32,81 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Plural(_Section):
+    """A text with a form per count, as CLDR's plural rules choose it for the language.
+
+    In YAML: `plural:` names the placeholder that holds the count, `one:` and `other:` are
+    CLDR's categories (Italian and English have just these), and `"=N":` keys give the form
+    for an exact count ("=0": "no drafts yet", "=2": "the two fixes"). A form may itself
+    have forms for a second count ("{pace} drafts a minute … the next {seconds} seconds").
+    """
+
+    plural: str
+    one: Template | None = None
+    other: Template
+    exact: dict[int, Template] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exact_counts(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = {key: value for key, value in data.items() if not str(key).startswith("=")}
+        exact = {key[1:]: value for key, value in data.items() if str(key).startswith("=")}
+        if exact:
+            fields["exact"] = exact
+        return fields
+
+    def forms(self) -> tuple[Template, ...]:
+        """Every form, for checking placeholders."""
+        return (self.other, *([self.one] if self.one is not None else []), *self.exact.values())
+
+    def form(self, lang: str, values: Mapping[str, object]) -> str:
+        """The form for the counts among these values, in this language."""
+        chosen = self.other
+        try:
+            number: int | None = int(str(values.get(self.plural)))
+        except ValueError:
+            number = None
+        if number is not None and number in self.exact:
+            chosen = self.exact[number]
+        elif (
+            number is not None and self.one is not None and _plural_category(lang, number) == "one"
+        ):
+            chosen = self.one
+        return chosen.form(lang, values) if isinstance(chosen, Plural) else chosen
+
+
+def _plural_category(lang: str, number: int) -> str:
+    return str(Locale.parse(lang).plural_form(number))
+
+
+# A text as the files give it: a plain template, or a form per count.
+Template = str | Plural
+Plural.model_rebuild()
+
+
 class CommandTexts(_Section):
     """Descriptions shown in Telegram's command menu."""
 
-    start: str
-    help: str
-    language: str
-    review: str
-    profile: str
-    settings: str
-    posted: str
-    stats: str
-    history: str
-    privacy: str
-    pause: str
-    resume: str
-    leaderboard: str
-    optout: str
-    optin: str
-    groupsettings: str
-    theme: str
-    cancel: str
+    start: Template
+    help: Template
+    language: Template
+    review: Template
+    profile: Template
+    settings: Template
+    posted: Template
+    stats: Template
+    history: Template
+    privacy: Template
+    pause: Template
+    resume: Template
+    leaderboard: Template
+    optout: Template
+    optin: Template
+    groupsettings: Template
+    theme: Template
+    cancel: Template
 
 
 class AboutTexts(_Section):
@@ -63,450 +119,469 @@ class AboutTexts(_Section):
 class CancelTexts(_Section):
     """/cancel: what was left, per dialogue."""
 
-    onboarding: str
-    settings: str
-    revise: str
-    results: str
-    link: str
-    nothing: str
+    onboarding: Template
+    settings: Template
+    revise: Template
+    results: Template
+    link: Template
+    nothing: Template
 
 
 class StartTexts(_Section):
     """The /start command."""
 
-    welcome: str
-    welcome_back: str
+    welcome: Template
+    welcome_back: Template
 
 
 class HelpTexts(_Section):
     """The /help command."""
 
-    body: str
+    body: Template
 
 
 class LanguageTexts(_Section):
     """The /language command and its buttons."""
 
-    prompt: str
-    changed: str
-    button_it: str
-    button_en: str
+    prompt: Template
+    changed: Template
+    button_it: Template
+    button_en: Template
 
 
 class ReviewTexts(_Section):
     """The review of a draft in chat and its buttons."""
 
-    header: str
-    version: str
-    changed: str
-    change: str
-    failing: str
-    warnings: str
-    item: str
-    item_detail: str
-    suggestion: str
-    passed: str
-    passed_none: str
-    passed_details: str
-    skipped: str
-    top_fixes: str
-    fix: str
-    no_fixes: str
-    button_details: str
-    button_hide: str
-    button_revise: str
-    button_posted: str
-    ask_text: str
-    rejected_empty: str
-    rejected_too_long: str
-    rejected_too_fast: str
-    revise_prompt: str
-    not_yours: str
+    header: Template
+    version: Template
+    changed: Template
+    change: Template
+    failing: Template
+    warnings: Template
+    item: Template
+    item_detail: Template
+    suggestion: Template
+    passed: Template
+    passed_none: Template
+    passed_details: Template
+    skipped: Template
+    top_fixes: Template
+    fix: Template
+    no_fixes: Template
+    button_details: Template
+    button_hide: Template
+    button_revise: Template
+    button_posted: Template
+    ask_text: Template
+    rejected_empty: Template
+    rejected_too_long: Template
+    rejected_too_fast: Template
+    revise_prompt: Template
+    not_yours: Template
 
 
 class ItemTexts(_Section):
     """Short titles of the checklist items (ids from design/checklist.md)."""
 
-    visibility: str
-    clarity: str
-    audience: str
-    point_of_view: str
-    interaction: str
-    personal_voice: str
-    reputation_focus: str
-    relationships_not_likes: str
-    spam_hygiene: str
-    platform_fit: str
-    hook: str
+    visibility: Template
+    clarity: Template
+    audience: Template
+    point_of_view: Template
+    interaction: Template
+    personal_voice: Template
+    reputation_focus: Template
+    relationships_not_likes: Template
+    spam_hygiene: Template
+    platform_fit: Template
+    hook: Template
 
 
 class StatusTexts(_Section):
     """Markers of an item's status."""
 
     pass_: str = Field(alias="pass")
-    warn: str
-    fail: str
-    skip: str
+    warn: Template
+    fail: Template
+    skip: Template
 
 
 class PlatformTexts(_Section):
     """Names of the platforms."""
 
-    linkedin: str
-    x: str
-    instagram: str
-    facebook: str
-    threads: str
+    linkedin: Template
+    x: Template
+    instagram: Template
+    facebook: Template
+    threads: Template
 
 
 class LanguageNameTexts(_Section):
     """Names of the languages a draft can be in."""
 
-    it: str
-    en: str
+    it: Template
+    en: Template
 
 
 class OnboardingTexts(_Section):
     """The first conversation that fills the profile."""
 
-    intro: str
-    resume: str
-    done: str
+    intro: Template
+    resume: Template
+    done: Template
 
 
 class ProfileTexts(_Section):
     """Profile questions, their errors, /profile and /settings."""
 
-    ask_language: str
-    ask_role: str
-    ask_topics: str
-    topics_understood: str
-    topic_line: str
-    topic_own_words: str
-    ask_audience: str
-    ask_platforms: str
-    ask_main_platform: str
-    ask_goal: str
-    ask_timezone: str
-    ask_nudge_days: str
-    ask_nudge_time: str
-    invalid_empty: str
-    invalid_role_too_long: str
-    invalid_topics_too_many: str
-    invalid_goal_not_number: str
-    invalid_goal_out_of_range: str
-    invalid_time_invalid: str
-    invalid_zone_unknown: str
-    invalid_location_unknown: str
-    invalid_use_buttons: str
-    invalid_stale: str
-    nothing_to_skip: str
-    button_done: str
-    button_skip: str
-    title: str
-    line: str
-    not_set: str
-    goal_value: str
-    nudges_value: str
-    main_value: str
-    field_language: str
-    field_role: str
-    field_topics: str
-    field_audience: str
-    field_platforms: str
-    field_main_platform: str
-    field_goal: str
-    field_timezone: str
-    field_nudge_days: str
-    field_nudge_time: str
-    settings_prompt: str
-    settings_saved: str
-    location_hint: str
-    button_location: str
-    zone_set: str
-    zone_kept: str
-    after_draft: str
+    ask_language: Template
+    ask_role: Template
+    ask_topics: Template
+    topics_understood: Template
+    topic_line: Template
+    topic_own_words: Template
+    ask_audience: Template
+    ask_platforms: Template
+    ask_main_platform: Template
+    ask_goal: Template
+    ask_timezone: Template
+    ask_nudge_days: Template
+    ask_nudge_time: Template
+    invalid_empty: Template
+    invalid_role_too_long: Template
+    invalid_topics_too_many: Template
+    invalid_goal_not_number: Template
+    invalid_goal_out_of_range: Template
+    invalid_time_invalid: Template
+    invalid_zone_unknown: Template
+    invalid_location_unknown: Template
+    invalid_use_buttons: Template
+    invalid_stale: Template
+    nothing_to_skip: Template
+    button_done: Template
+    button_skip: Template
+    title: Template
+    line: Template
+    not_set: Template
+    goal_value: Template
+    goal_default: Template
+    quiet_value: Template
+    paused_value: Template
+    paused_until_value: Template
+    active_value: Template
+    nudges_value: Template
+    main_value: Template
+    field_language: Template
+    field_role: Template
+    field_topics: Template
+    field_audience: Template
+    field_platforms: Template
+    field_main_platform: Template
+    field_goal: Template
+    field_timezone: Template
+    field_nudge_days: Template
+    field_nudge_time: Template
+    field_quiet: Template
+    field_reminders: Template
+    settings_prompt: Template
+    settings_saved: Template
+    location_hint: Template
+    button_location: Template
+    zone_set: Template
+    zone_kept: Template
+    after_draft: Template
 
 
 class AudienceTexts(_Section):
     """Names of the audiences a user can speak to."""
 
-    clients: str
-    colleagues: str
-    recruiters: str
-    companies: str
-    public_admin: str
-    other: str
+    clients: Template
+    colleagues: Template
+    recruiters: Template
+    companies: Template
+    public_admin: Template
+    other: Template
 
 
 class WeekdayTexts(_Section):
     """Short weekday names, Monday first."""
 
-    mon: str
-    tue: str
-    wed: str
-    thu: str
-    fri: str
-    sat: str
-    sun: str
+    mon: Template
+    tue: Template
+    wed: Template
+    thu: Template
+    fri: Template
+    sat: Template
+    sun: Template
+
+
+class DayTexts(_Section):
+    """Weekday names written out, Monday first ("ogni lunedì alle 9:00")."""
+
+    mon: Template
+    tue: Template
+    wed: Template
+    thu: Template
+    fri: Template
+    sat: Template
+    sun: Template
 
 
 class PostTexts(_Section):
     """Recording a published post and its link."""
 
-    recorded: str
-    recorded_with_score: str
-    already: str
-    ask_platform: str
-    link_saved: str
-    link_skipped: str
+    recorded: Template
+    recorded_with_score: Template
+    already: Template
+    ask_platform: Template
+    link_saved: Template
+    link_skipped: Template
 
 
 class ResultsTexts(_Section):
     """The question, two days later, about how a post went."""
 
-    ask_reactions: str
-    ask_comments: str
-    ask_contacts: str
-    ask_opportunity: str
-    button_yes: str
-    button_no: str
-    button_skip: str
-    thanks: str
-    skipped: str
-    invalid_not_number: str
-    invalid_too_big: str
-    invalid_not_yes_no: str
-    not_yours: str
-    date_format: str
+    ask_reactions: Template
+    ask_comments: Template
+    ask_contacts: Template
+    ask_opportunity: Template
+    button_yes: Template
+    button_no: Template
+    button_skip: Template
+    thanks: Template
+    skipped: Template
+    invalid_not_number: Template
+    invalid_too_big: Template
+    invalid_not_yes_no: Template
+    not_yours: Template
+    date_format: Template
 
 
 class StatsTexts(_Section):
     """/stats and its chart."""
 
-    title: str
-    week_met: str
-    week_short: str
-    streak: str
-    streak_none: str
-    trend_up: str
-    trend_down: str
-    trend_none: str
-    failing_title: str
-    failing_item: str
-    failing_none: str
-    platforms_title: str
-    platform_line: str
-    platforms_none: str
-    chart_title: str
-    chart_posts: str
-    chart_score: str
-    chart_goal: str
-    caption: str
+    title: Template
+    week_met: Template
+    week_short: Template
+    streak: Template
+    streak_none: Template
+    trend_up: Template
+    trend_down: Template
+    trend_none: Template
+    failing_title: Template
+    failing_item: Template
+    failing_none: Template
+    platforms_title: Template
+    platform_line: Template
+    platforms_none: Template
+    chart_title: Template
+    chart_posts: Template
+    chart_score: Template
+    chart_goal: Template
+    caption: Template
 
 
 class HistoryTexts(_Section):
     """/history: the drafts, paged."""
 
-    title: str
-    entry: str
-    entry_posted: str
-    no_score: str
-    empty: str
-    button_open: str
-    button_newer: str
-    button_older: str
-    not_found: str
-    date_format: str
+    title: Template
+    entry: Template
+    entry_posted: Template
+    no_score: Template
+    empty: Template
+    button_open: Template
+    button_newer: Template
+    button_older: Template
+    not_found: Template
+    date_format: Template
 
 
 class PrivacyTexts(_Section):
     """/privacy, /export and /delete."""
 
-    body: str
-    export_caption: str
-    delete_confirm: str
-    button_confirm: str
-    button_cancel: str
-    deleted: str
-    cancelled: str
+    body: Template
+    export_caption: Template
+    delete_confirm: Template
+    button_confirm: Template
+    button_cancel: Template
+    deleted: Template
+    cancelled: Template
 
 
 class NudgeTexts(_Section):
     """Reminders: the ideas, their tone, their buttons, /pause, /resume and /quiet."""
 
-    intro_light: str
-    intro_encourage: str
-    intro_steady: str
-    late_note: str
-    idea_show_result: str
-    idea_explain_simply: str
-    idea_opinion_news: str
-    idea_team_member: str
-    idea_ask_audience: str
-    idea_comment_three: str
-    idea_update_profile: str
-    idea_review_results: str
-    topic_fallback: str
-    audience_fallback: str
-    button_write: str
-    button_snooze_1h: str
-    button_snooze_3h: str
-    button_snooze_tomorrow: str
-    button_skip: str
-    button_pause: str
-    write_prompt: str
-    snoozed: str
-    skipped: str
-    paused: str
-    paused_until: str
-    resumed: str
-    nothing_scheduled: str
-    pause_usage: str
-    pause_not_a_date: str
-    pause_no_such_day: str
-    pause_in_the_past: str
-    pause_too_far: str
-    quiet_usage: str
-    quiet_not_a_range: str
-    quiet_not_a_time: str
-    quiet_same_time: str
-    quiet_set: str
-    when_format: str
-    date_format: str
+    intro_light: Template
+    intro_encourage: Template
+    intro_steady: Template
+    late_note: Template
+    idea_show_result: Template
+    idea_explain_simply: Template
+    idea_opinion_news: Template
+    idea_team_member: Template
+    idea_ask_audience: Template
+    idea_comment_three: Template
+    idea_update_profile: Template
+    idea_review_results: Template
+    topic_fallback: Template
+    audience_fallback: Template
+    button_write: Template
+    button_snooze_1h: Template
+    button_snooze_3h: Template
+    button_snooze_tomorrow: Template
+    button_skip: Template
+    button_pause: Template
+    write_prompt: Template
+    snoozed: Template
+    skipped: Template
+    paused: Template
+    paused_until: Template
+    resumed: Template
+    nothing_scheduled: Template
+    pause_usage: Template
+    pause_not_a_date: Template
+    pause_no_such_day: Template
+    pause_in_the_past: Template
+    pause_too_far: Template
+    quiet_usage: Template
+    quiet_not_a_range: Template
+    quiet_not_a_time: Template
+    quiet_same_time: Template
+    quiet_set: Template
+    when_format: Template
+    date_format: Template
 
 
 class WeeklyTexts(_Section):
     """The Monday review of the week before."""
 
-    title: str
-    met: str
-    missed: str
-    caption: str
+    title: Template
+    met: Template
+    missed: Template
+    caption: Template
 
 
 class GroupTexts(_Section):
     """Groups and channels: joining, settings, challenges, verdicts, leaderboard, recap."""
 
-    intro: str
-    not_admin: str
-    settings_title: str
-    settings_body: str
-    mode_short: str
-    mode_full: str
-    challenge_on: str
-    challenge_off: str
-    no_theme: str
-    button_mode_short: str
-    button_mode_full: str
-    button_challenge_on: str
-    button_challenge_off: str
-    theme_set: str
-    theme_cleared: str
-    theme_too_long: str
-    group_only: str
-    challenge: str
-    challenge_theme: str
-    verdict: str
-    verdict_clean: str
-    author_nobody: str
-    credited_to_nobody_bot: str
-    credited_to_nobody_channel: str
-    credited_to_nobody_forwarded: str
-    button_full_review: str
-    deep_link_not_yours: str
-    leaderboard_title: str
-    leaderboard_row: str
-    leaderboard_row_no_revisions: str
-    leaderboard_asked: str
-    leaderboard_empty: str
-    opted_out: str
-    opted_in: str
-    recap: str
-    recap_missing: str
-    recap_best: str
-    recap_empty: str
-    channels_none: str
-    channels_title: str
-    channel_on: str
-    channel_off: str
-    channel_saved: str
+    intro: Template
+    not_admin: Template
+    settings_title: Template
+    settings_body: Template
+    mode_short: Template
+    mode_full: Template
+    challenge_on: Template
+    challenge_off: Template
+    no_theme: Template
+    button_mode_short: Template
+    button_mode_full: Template
+    button_challenge_on: Template
+    button_challenge_off: Template
+    theme_set: Template
+    theme_cleared: Template
+    theme_too_long: Template
+    group_only: Template
+    challenge: Template
+    challenge_theme: Template
+    verdict: Template
+    verdict_clean: Template
+    author_nobody: Template
+    credited_to_nobody_bot: Template
+    credited_to_nobody_channel: Template
+    credited_to_nobody_forwarded: Template
+    button_full_review: Template
+    deep_link_not_yours: Template
+    leaderboard_title: Template
+    leaderboard_row: Template
+    leaderboard_row_no_revisions: Template
+    leaderboard_asked: Template
+    leaderboard_empty: Template
+    opted_out: Template
+    opted_in: Template
+    recap: Template
+    recap_missing: Template
+    recap_best: Template
+    recap_empty: Template
+    channels_none: Template
+    channels_title: Template
+    channel_on: Template
+    channel_off: Template
+    channel_saved: Template
 
 
 class TipTexts(_Section):
     """The weekly tips posted in channels, in rotation."""
 
-    title: str
-    tip_0: str
-    tip_1: str
-    tip_2: str
-    tip_3: str
-    tip_4: str
-    tip_5: str
-    tip_6: str
-    tip_7: str
+    title: Template
+    tip_0: Template
+    tip_1: Template
+    tip_2: Template
+    tip_3: Template
+    tip_4: Template
+    tip_5: Template
+    tip_6: Template
+    tip_7: Template
 
 
 class FallbackTexts(_Section):
     """Replies to messages the bot does not handle."""
 
-    unsupported: str
+    unsupported: Template
 
 
 class ErrorTexts(_Section):
     """What the user and the operator see when something breaks."""
 
-    generic: str
-    admin_report: str
-    stale_button: str
+    generic: Template
+    admin_report: Template
+    stale_button: Template
 
 
 class CliTexts(_Section):
     """Messages of the `postcoach` command line (plain text, no HTML)."""
 
-    no_token: str
-    token_rejected: str
-    review_file: str
-    review_header: str
-    review_item: str
-    review_suggestion: str
-    review_top_fixes: str
-    empty_file: str
-    binary_file: str
-    too_long_file: str
-    unreadable_file: str
-    missing_file: str
-    directory_file: str
-    denied_file: str
-    health_ok_webhook: str
-    health_ok_polling: str
-    health_unreachable: str
-    health_failing: str
-    health_no_heartbeat: str
-    health_never_beat: str
-    health_stale: str
+    no_token: Template
+    token_rejected: Template
+    review_file: Template
+    review_header: Template
+    review_item: Template
+    review_suggestion: Template
+    review_top_fixes: Template
+    empty_file: Template
+    binary_file: Template
+    too_long_file: Template
+    unreadable_file: Template
+    missing_file: Template
+    directory_file: Template
+    denied_file: Template
+    health_ok_webhook: Template
+    health_ok_polling: Template
+    health_unreachable: Template
+    health_failing: Template
+    health_no_heartbeat: Template
+    health_never_beat: Template
+    health_stale: Template
 
 
 class RewriteTexts(_Section):
     """Rewrites by a language model (only when the operator configured one)."""
 
-    button: str
-    working: str
-    title: str
-    scores: str
-    lower: str
-    facts: str
-    facts_none: str
-    body: str
-    still_failing: str
-    truncated: str
-    footer: str
-    error_timeout: str
-    error_server: str
-    error_malformed: str
-    limit: str
-    help_note: str
-    privacy_note: str
+    button: Template
+    working: Template
+    title: Template
+    scores: Template
+    lower: Template
+    facts: Template
+    facts_none: Template
+    body: Template
+    still_failing: Template
+    truncated: Template
+    footer: Template
+    error_timeout: Template
+    error_server: Template
+    error_malformed: Template
+    limit: Template
+    help_note: Template
+    privacy_note: Template
 
 
 class TextCatalog(_Section):
@@ -527,6 +602,7 @@ class TextCatalog(_Section):
     profile: ProfileTexts
     audiences: AudienceTexts
     weekdays: WeekdayTexts
+    days: DayTexts
     posts: PostTexts
     results: ResultsTexts
     stats: StatsTexts
@@ -542,18 +618,26 @@ class TextCatalog(_Section):
     rewrite: RewriteTexts
 
 
-def _flatten(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
+def _flatten(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Template]]:
     fields = type(model).model_fields
     for name, value in model:
         key = f"{prefix}{fields[name].alias or name}"
-        if isinstance(value, BaseModel):
+        if isinstance(value, Plural):
+            yield key, value
+        elif isinstance(value, BaseModel):
             yield from _flatten(value, key + ".")
         else:
             yield key, value
 
 
-def placeholders(template: str, *, source: str = "") -> frozenset[str]:
-    """The `{names}` a template expects; a malformed template raises TextsError."""
+def placeholders(template: Template, *, source: str = "") -> frozenset[str]:
+    """The `{names}` a template expects (every form's, and a plural's count); a malformed
+    template raises TextsError."""
+    if isinstance(template, Plural):
+        found = frozenset({template.plural})
+        for form in template.forms():
+            found |= placeholders(form, source=source)
+        return found
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
@@ -571,26 +655,51 @@ def placeholders(template: str, *, source: str = "") -> frozenset[str]:
 class Texts:
     """All languages' texts, validated; renders a text id in a language."""
 
-    def __init__(self, catalogs: Mapping[Language, Mapping[str, str]], default: Language) -> None:
+    def __init__(
+        self, catalogs: Mapping[Language, Mapping[str, Template]], default: Language
+    ) -> None:
         self._catalogs = catalogs
         self.default: Language = default
 
-    def raw(self, lang: str, text_id: str) -> str:
-        """The template of a text id in a language (the default language if unknown)."""
+    def template(self, lang: str, text_id: str) -> Template:
+        """A text id's template as the file gives it: a string, or a form per count."""
         catalog = self._catalogs.get(lang) or self._catalogs[self.default]  # type: ignore[call-overload]
         try:
             return catalog[text_id]
         except KeyError:
             raise KeyError(f"unknown text id {text_id!r}") from None
 
+    def raw(self, lang: str, text_id: str, count: object = None) -> str:
+        """The template of a text id in a language (the default language if unknown); a
+        text with plural forms needs the count that chooses the form."""
+        template = self.template(lang, text_id)
+        if isinstance(template, Plural):
+            if count is None:
+                raise TypeError(f"text {text_id!r} has plural forms: give its count")
+            return template.form(self._language(lang), {template.plural: count})
+        return template
+
+    def _language(self, lang: str) -> str:
+        return lang if lang in self._catalogs else self.default
+
+    def _chosen(self, lang: str, text_id: str, values: Mapping[str, object]) -> str:
+        template = self.template(lang, text_id)
+        if isinstance(template, Plural):
+            return template.form(self._language(lang), values)
+        return template
+
     def render(self, lang: str, text_id: str, **values: object) -> str:
         """The text for Telegram's HTML mode; every value is HTML-escaped."""
         escaped = {name: html.escape(str(value), quote=False) for name, value in values.items()}
-        return self.raw(lang, text_id).format(**escaped)
+        return self._chosen(lang, text_id, values).format(**escaped)
 
     def plain(self, lang: str, text_id: str, **values: object) -> str:
         """The text with values inserted as they are, for the console."""
-        return self.raw(lang, text_id).format(**{k: str(v) for k, v in values.items()})
+        return self._chosen(lang, text_id, values).format(**{k: str(v) for k, v in values.items()})
+
+    def join(self, lang: str, items: Sequence[str]) -> str:
+        """Items as a list in the language's way: "lunedì, mercoledì e venerdì"."""
+        return str(format_list(list(items), locale=self._language(lang))) if items else ""
 
     def ids(self) -> frozenset[str]:
         """Every text id."""
@@ -634,7 +743,7 @@ def read_yaml_model(path: Path, model: type[ModelT], error: type[Exception]) -> 
         raise error(f"{path}: {kind}: {where}") from None
 
 
-def _read(path: Path) -> dict[str, str]:
+def _read(path: Path) -> dict[str, Template]:
     catalog = read_yaml_model(path, TextCatalog, TextsError)
     flat = dict(_flatten(catalog))
     for text_id, template in flat.items():
@@ -650,7 +759,7 @@ def texts_directory() -> Path:
 def load_texts(default: Language = "it", directory: Path | None = None) -> Texts:
     """Load every language's texts and check they agree; raise TextsError naming the file."""
     directory = directory or texts_directory()
-    catalogs: dict[Language, dict[str, str]] = {
+    catalogs: dict[Language, dict[str, Template]] = {
         lang: _read(directory / f"{lang}.yaml") for lang in LANGUAGES
     }
     reference_lang = LANGUAGES[0]

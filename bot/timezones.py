@@ -24,6 +24,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
+from babel.dates import get_timezone_location
+
 from bot.nudges.schedule import load_zone
 
 if TYPE_CHECKING:
@@ -291,6 +293,16 @@ def zone_from_location(latitude: float, longitude: float) -> str | None:
     if zone is None or not _loads(zone):
         return None
     return str(zone)
+
+
+def zone_city(zone: str, lang: str) -> str:
+    """The zone's city in the user's language, from CLDR ("Europe/London" is "Londra" in
+    Italian); the zone's own last part where CLDR has no name for it."""
+    fallback = zone.split("/")[-1].replace("_", " ")
+    try:
+        return str(get_timezone_location(zone, locale=lang, return_city=True)) or fallback
+    except (LookupError, ValueError):
+        return fallback
 
 
 def zone_label(zone: str, at: datetime | None = None) -> str:

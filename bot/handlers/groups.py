@@ -38,7 +38,7 @@ from bot.review_view import render_review, reply_rejection, review_keyboard
 from bot.reviews import DraftRejectedError
 from bot.settings import LANGUAGES
 from bot.texts import Texts
-from bot.timezones import COMMON_ZONES
+from bot.timezones import COMMON_ZONES, zone_city
 from bot.transport.outage import is_network_failure
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ def _settings_keyboard(texts: Texts, group: GroupView) -> InlineKeyboardMarkup:
         ],
         [button(value, "time", value, value == group.challenge_time) for value in TIME_CHOICES],
         [
-            button(zone.split("/")[-1].replace("_", " "), "zone", zone, zone == group.timezone)
+            button(zone_city(zone, group.language), "zone", zone, zone == group.timezone)
             for zone in COMMON_ZONES[:4]
         ],
     ]

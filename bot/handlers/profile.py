@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from telegram import (
     InlineKeyboardButton,
@@ -16,6 +17,8 @@ from telegram import (
 
 from bot.coach import PLATFORMS, TopicExpansion
 from bot.context import CoachContext
+from bot.nudges.schedule import load_zone
+from bot.nudges.service import DEFAULT_QUIET
 from bot.profiles import (
     AUDIENCES,
     GOAL_CHOICES,
@@ -29,13 +32,14 @@ from bot.profiles import (
     WEEKDAYS,
     InvalidAnswerError,
     ProfileView,
+    Reminders,
     Step,
     is_draft_not_answer,
 )
 from bot.replies import close_keyboard, require_callback, require_message, require_user
 from bot.settings import LANGUAGES
 from bot.texts import Texts
-from bot.timezones import COMMON_ZONES, zone_label
+from bot.timezones import COMMON_ZONES, zone_city, zone_label
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _STEP_NAMES = "|".join(STEPS)
@@ -68,7 +72,7 @@ def _choices(texts: Texts, lang: str, step: str, view: ProfileView) -> list[tupl
     if step == "goal":
         return [(str(goal), str(goal)) for goal in GOAL_CHOICES]
     if step == "timezone":
-        return [(zone.split("/")[-1].replace("_", " "), zone) for zone in COMMON_ZONES]
+        return [(zone_city(zone, lang), zone) for zone in COMMON_ZONES]
     if step == "nudge_days":
         return [(texts.raw(lang, f"weekdays.{WEEKDAY_KEYS[d]}"), str(d)) for d in WEEKDAYS]
     if step == "nudge_time":
@@ -134,14 +138,34 @@ async def ask(context: CoachContext, chat_id: int, step: Step, view: ProfileView
         )
 
 
-def render_profile(texts: Texts, lang: str, view: ProfileView) -> str:
-    """/profile: every field, in the user's language."""
+def _reminder_lines(texts: Texts, lang: str, reminders: Reminders, zone: str) -> dict[str, str]:
+    if reminders.paused_until is not None:
+        # The pause ends as the day after the one the user gave begins: show that day.
+        last_day = reminders.paused_until - timedelta(seconds=1)
+        local = last_day.astimezone(load_zone(zone))
+        date = local.strftime(texts.raw(lang, "nudges.date_format"))
+        state = texts.plain(lang, "profile.paused_until_value", date=date)
+    elif reminders.paused:
+        state = texts.raw(lang, "profile.paused_value")
+    else:
+        state = texts.raw(lang, "profile.active_value")
+    quiet = texts.plain(
+        lang, "profile.quiet_value", start=reminders.quiet_start, end=reminders.quiet_end
+    )
+    return {"reminders": state, "quiet": quiet}
+
+
+def render_profile(
+    texts: Texts, lang: str, view: ProfileView, reminders: Reminders | None = None
+) -> str:
+    """/profile: every field, in the user's language, and the reminders' quiet hours and
+    pause when the user has reminders."""
     unset = texts.raw(lang, "profile.not_set")
 
     def names(prefix: str, values: tuple[str, ...]) -> str:
         return ", ".join(texts.raw(lang, f"{prefix}.{v}") for v in values) or unset
 
-    days = ", ".join(texts.raw(lang, f"weekdays.{WEEKDAY_KEYS[d]}") for d in view.nudge_days)
+    days = texts.join(lang, [texts.raw(lang, f"days.{WEEKDAY_KEYS[d]}") for d in view.nudge_days])
     platforms = names("platforms", view.platforms)
     if view.main_platform and len(view.platforms) > 1:
         platforms = texts.plain(
@@ -160,7 +184,7 @@ def render_profile(texts: Texts, lang: str, view: ProfileView) -> str:
         "platforms": platforms,
         "goal": texts.plain(lang, "profile.goal_value", goal=view.weekly_goal)
         if view.weekly_goal
-        else unset,
+        else texts.plain(lang, "profile.goal_default", goal=view.goal),
         "timezone": zone_label(view.timezone) if view.timezone else unset,
         "nudge_days": texts.plain(
             lang, "profile.nudges_value", days=days, time=view.nudge_time or unset
@@ -168,6 +192,8 @@ def render_profile(texts: Texts, lang: str, view: ProfileView) -> str:
         if days
         else unset,
     }
+    if reminders is not None:
+        values |= _reminder_lines(texts, lang, reminders, view.zone)
     lines = [texts.render(lang, "profile.title")]
     for field, value in values.items():
         lines.append(
@@ -219,7 +245,11 @@ async def _after_answer(
     # The profile is settled: reminders follow its days, time and zone.
     await context.services.nudges.sync_from_profile(chat_id)
     if answered.mode == "onboarding":
-        await context.bot.send_message(chat_id, context.texts.render(lang, "onboarding.done"))
+        reminders = await context.services.profiles.reminders(chat_id)
+        start, end = (reminders.quiet_start, reminders.quiet_end) if reminders else DEFAULT_QUIET
+        await context.bot.send_message(
+            chat_id, context.texts.render(lang, "onboarding.done", start=start, end=end)
+        )
     else:
         await context.bot.send_message(
             chat_id,
@@ -407,8 +437,11 @@ async def skip_command(update: Update, context: CoachContext) -> None:
 async def show_profile(update: Update, context: CoachContext) -> None:
     """/profile: what postcoach knows about the user."""
     message = require_message(update)
-    view = await context.services.profiles.view(require_user(update).id)
-    await message.reply_text(render_profile(context.texts, context.lang, view))
+    profiles = context.services.profiles
+    user_id = require_user(update).id
+    view = await profiles.view(user_id)
+    reminders = await profiles.reminders(user_id)
+    await message.reply_text(render_profile(context.texts, context.lang, view, reminders))
 
 
 async def show_settings(update: Update, context: CoachContext) -> None:

@@ -28,15 +28,19 @@ async def start(update: Update, context: CoachContext) -> None:
         # Any other link (t.me/<bot>?start=linkedin) says where the user came from.
         await context.services.accounts.note_origin(user.id, payload)
     is_new = context.account is None or context.account.is_new
+    private = message.chat.type == ChatType.PRIVATE
+    step = await context.services.profiles.step(user.id) if private else None
+    if step is not None and step.mode == "onboarding" and not is_new:
+        # Half-way through the questions: one thing to say, where we were.
+        await profile.resume_onboarding(context, message.chat_id, step, user.id)
+        return
     text_id = "start.welcome" if is_new else "start.welcome_back"
     await reply_in_parts(message, context.render(text_id, name=user.first_name))
-    if message.chat.type != ChatType.PRIVATE:
+    if not private:
         return
-    profiles = context.services.profiles
-    step = await profiles.step(user.id)
     if step is not None and step.mode == "onboarding":
         await profile.resume_onboarding(context, message.chat_id, step, user.id)
-    elif not (await profiles.view(user.id)).onboarded and step is None and is_new:
+    elif step is None and is_new and not (await context.services.profiles.view(user.id)).onboarded:
         await profile.begin_onboarding(context, message.chat_id, user.id)
 
 

@@ -107,15 +107,15 @@ async def test_onboarding_walks_every_question(bot: Bot) -> None:
     for day in ("0", "2", "4"):
         await bot.press(anna, question.message, f"profile.toggle:nudge_days:{day}")
     [question] = await _press(bot, anna, question, "profile.done:nudge_days")
-    assert "What time" in (question.plain_text or "") or "At what time" in (
-        question.plain_text or ""
-    )
+    assert "At what time" in (question.plain_text or "")
 
     [error, question] = await bot.replies(private_text(anna, "25:70"))
     assert "“25:70” is not a time of day" in (error.plain_text or "")
     assert "9:30" in (error.plain_text or "")
     [done] = await bot.replies(private_text(anna, "8.45"))
     assert "profile is ready" in (done.plain_text or "")
+    # The quiet hours exist from the start, and onboarding says so.
+    assert "From 21:00 to 08:00 I don't write to you" in (done.plain_text or "")
 
     profile = await _profile(bot, 301)
     assert profile.role == "Freelance structural engineer"
@@ -160,10 +160,10 @@ async def test_onboarding_survives_a_restart(
     try:
         second = Bot(restarted, telegram, bot.sessions, bot.clock)
         replies = await second.replies(command(luca, "/start"))
-        texts_sent = [r.plain_text or "" for r in replies]
-        assert "Bentornato" in texts_sent[0]
-        assert "Riprendiamo" in texts_sent[1]
-        assert "temi" in texts_sent[2]
+        # One thing to say: where we were, and the question (no "welcome back" first).
+        resume, question = [r.plain_text or "" for r in replies]
+        assert resume == "Riprendiamo da dove eravamo rimasti."
+        assert "temi" in question
         understood, question = await second.replies(private_text(luca, "strutture in acciaio"))
         assert "«strutture in acciaio»: per esempio" in (understood.plain_text or "")
         assert "A chi ti rivolgi" in (question.plain_text or "")
@@ -219,3 +219,34 @@ async def test_stale_profile_button_is_refused(bot: Bot) -> None:
         user = await session.get(User, 305)
     assert user is not None
     assert user.language == "it"
+
+
+async def test_profile_shows_the_default_goal_the_days_the_quiet_hours_and_the_pause(
+    bot: Bot,
+) -> None:
+    rita = make_user(306, "Rita", language_code="it")
+    await bot.replies(command(rita, "/start"))
+    for _ in range(10):
+        await bot.replies(command(rita, "/skip"))
+    [shown] = await bot.replies(command(rita, "/profile"))
+    # A skipped goal is the default, and the profile says so rather than "—".
+    assert "Obiettivo</b>: 2 post a settimana (predefinito" in (shown.text or "")
+    assert "Ore di silenzio</b>: dalle 21:00 alle 08:00" in (shown.text or "")
+
+    [menu] = await bot.replies(command(rita, "/settings"))
+    [question] = await _press(bot, rita, menu, "settings.edit:nudge_days")
+    for day in ("0", "2", "4"):
+        await bot.press(rita, question.message, f"profile.toggle:nudge_days:{day}")
+    await _press(bot, rita, question, "profile.done:nudge_days")
+    await bot.replies(command(rita, "/quiet 22:00-07:30"))
+    await bot.replies(command(rita, "/pause 15/12"))
+
+    [shown] = await bot.replies(command(rita, "/profile"))
+    text = shown.plain_text or ""
+    assert "lunedì, mercoledì e venerdì alle " in text
+    assert "Ore di silenzio: dalle 22:00 alle 07:30" in text
+    assert "Promemoria: in pausa fino al 15/12/2026" in text
+
+    await bot.replies(command(rita, "/resume"))
+    [shown] = await bot.replies(command(rita, "/profile"))
+    assert "Promemoria: attivi" in (shown.plain_text or "")

@@ -98,6 +98,7 @@ def _fake_site(root: Path) -> Path:
             "_chinese_mapping.msgpack.gz",
         ],
         "simplemma/strategies/dictionaries/data": ["en.plzma", "it.plzma", "de.plzma"],
+        "babel/locale-data": ["it.dat", "en.dat", "root.dat", "en_GB.dat", "fr.dat"],
     }
     for folder, names in data.items():
         (site / folder).mkdir(parents=True)
@@ -120,8 +121,13 @@ def test_slimming_keeps_what_the_code_reads(tmp_path: Path) -> None:
     for language in LANGUAGES:
         assert f"wordfreq/data/large_{language}.msgpack.gz" in left
         assert f"simplemma/strategies/dictionaries/data/{language}.plzma" in left
+        assert f"babel/locale-data/{language}.dat" in left
+    assert "babel/locale-data/root.dat" in left
     assert "bot/timezones.py" in left
-    assert not any("cities500" in p or "_fr." in p or "zh" in p or "de.plzma" in p for p in left)
+    assert not any(
+        "cities500" in p or "_fr." in p or "zh" in p or "de.plzma" in p or "fr.dat" in p
+        for p in left
+    )
 
 
 def test_compose_escapes_the_password_and_follows_the_webhook_port() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.texts import Texts, TextsError, load_texts, placeholders, texts_directory
+from bot.texts import Template, Texts, TextsError, load_texts, placeholders, texts_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,8 @@ def test_italian_and_english_have_the_same_keys() -> None:
     en = yaml.safe_load((directory / "en.yaml").read_text(encoding="utf-8"))
 
     def keys(node: object, prefix: str = "") -> set[str]:
-        if isinstance(node, dict):
+        # A text with plural forms is one key: each language has the forms it needs.
+        if isinstance(node, dict) and "plural" not in node:
             return set().union(*(keys(v, f"{prefix}{k}.") for k, v in node.items()))
         return {prefix.rstrip(".")}
 
@@ -50,7 +51,8 @@ def test_italian_and_english_have_the_same_keys() -> None:
 
 def test_every_text_has_the_same_placeholders_in_both_languages(texts: Texts) -> None:
     for text_id in texts.ids():
-        assert placeholders(texts.raw("it", text_id)) == placeholders(texts.raw("en", text_id))
+        it, en = texts.template("it", text_id), texts.template("en", text_id)
+        assert placeholders(it) == placeholders(en)
 
 
 def test_missing_key_stops_loading_naming_the_file(tmp_path: Path) -> None:
@@ -108,3 +110,73 @@ def test_every_text_id_used_in_code_exists(texts: Texts) -> None:
             assert any(i.startswith(prefix) for i in ids), text_id
         else:
             assert text_id in ids, text_id
+
+
+# Words that change with the number: after "1" they must be singular. A text that renders
+# "1 secondi" or "1 drafts" is built by concatenation instead of its plural forms.
+_PLURAL_NOUNS = re.compile(
+    r"\b1 (secondi|minuti|giorni|settimane|bozze|riscritture|revisioni|temi|caratteri|correzioni"
+    r"|seconds|minutes|days|weeks|drafts|rewrites|reviews|topics|characters|fixes|posts)\b"
+)
+# Italian joins "su", "di", "a", "da", "in" with the article: "sul", never "su il".
+_LOOSE_ARTICLE = re.compile(r"\b(su|di|a|da|in) (il|lo|la|i|gli|le)\b")
+# A name or a value placed right after an interjection needs a comma: "Va bene, Marco".
+_NAME_PLACEHOLDER_AFTER = re.compile(r"(Va bene|Fine|Ciao|Hi|Okay|Ok) \{name\}")
+
+
+def _all_forms(template: Template) -> list[str]:
+    if isinstance(template, str):
+        return [template]
+    return [form for nested in template.forms() for form in _all_forms(nested)]
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("value", [0, 1, 2, ""])
+def test_every_text_reads_well_with_zero_one_two_and_nothing(
+    texts: Texts, lang: str, value: object
+) -> None:
+    problems = []
+    for text_id in sorted(texts.ids()):
+        template = texts.template(lang, text_id)
+        values = {name: value for name in placeholders(template)}
+        rendered = texts.plain(lang, text_id, **values)
+        if "{" in rendered or "}" in rendered:
+            problems.append(f"{text_id}: placeholder left: {rendered!r}")
+        if found := _PLURAL_NOUNS.search(rendered):
+            problems.append(f"{text_id}: {found.group()!r} with the count 1")
+        if lang == "it" and (found := _LOOSE_ARTICLE.search(rendered)):
+            problems.append(f"{text_id}: {found.group()!r}")
+        if value != "" and re.search(r"\S  \S| [,.;:](\s|$)", rendered, flags=re.M):
+            problems.append(f"{text_id}: a stray space: {rendered!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_no_name_follows_an_interjection_without_a_comma(texts: Texts, lang: str) -> None:
+    for text_id in texts.ids():
+        for form in _all_forms(texts.template(lang, text_id)):
+            assert not _NAME_PLACEHOLDER_AFTER.search(form), text_id
+
+
+def test_plural_forms_follow_the_count(texts: Texts) -> None:
+    one = texts.render("it", "review.top_fixes", count=1)
+    three = texts.render("it", "review.top_fixes", count=3)
+    assert "correzione che conta" in one
+    assert "tre correzioni" in three
+    assert texts.render("en", "profile.goal_value", goal=1) == "1 post a week"
+    assert texts.render("en", "profile.goal_value", goal=3) == "3 posts a week"
+
+
+def test_a_plural_text_needs_its_count(texts: Texts) -> None:
+    with pytest.raises(TypeError, match="plural"):
+        texts.raw("it", "review.top_fixes")
+
+
+def test_plural_forms_must_agree_on_placeholders(tmp_path: Path) -> None:
+    directory = _copy_texts(tmp_path)
+    _edit(
+        directory / "en.yaml",
+        {"review.top_fixes": {"plural": "count", "one": "The fix", "other": "The {number} fixes"}},
+    )
+    with pytest.raises(TextsError, match=r"en\.yaml: review\.top_fixes: placeholders"):
+        load_texts(directory=directory)
