@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
+import socket
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,9 +17,16 @@ from bot.settings import LANGUAGES, Settings, SettingsError, load_settings
 from bot.texts import Texts, TextsError, load_texts
 
 if TYPE_CHECKING:
+    from bot.app import CoachApplication
     from bot.coach import Checklist
 
+logger = logging.getLogger("bot.main")
+
 EXIT_USAGE = 2
+# The bot stopped itself (a fatal storage fault): the restart policy should start it again.
+EXIT_FAULT = 1
+# Between tries of a database that does not answer at start: doubling, up to this.
+DATABASE_RETRY_MAX_SECONDS = 10.0
 
 
 class StartupError(Exception):
@@ -90,32 +100,111 @@ def _say_token_rejected(settings: Settings, texts: Texts) -> None:
         print("postcoach: " + texts.plain(lang, "cli.token_rejected"), file=sys.stderr)
 
 
+def _migrate(settings: Settings) -> bool:
+    """Apply the migrations, trying a database that does not answer again for up to
+    DATABASE_WAIT_SECONDS, one line a try; False, after one line saying why, if it never does."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from storage.migrate import upgrade
+
+    unreachable: tuple[type[Exception], ...] = (OSError, OperationalError, InterfaceError)
+    with contextlib.suppress(ImportError):
+        from asyncpg.exceptions import (  # type: ignore[import-untyped]
+            CannotConnectNowError,
+            TooManyConnectionsError,
+        )
+
+        # PostgreSQL starting up, or full for now: it will answer.
+        unreachable = (*unreachable, CannotConnectNowError, TooManyConnectionsError)
+    deadline = time.monotonic() + settings.database_wait_seconds
+    delay = 1.0
+    while True:
+        try:
+            upgrade(settings.database_url)
+        except unreachable as exc:
+            # The URL carries the password: the reason is the error's class and first line.
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                logger.error(
+                    "The database does not answer after %.0f s (%s); giving up",
+                    settings.database_wait_seconds,
+                    reason,
+                )
+                return False
+            delay = min(delay, left)
+            logger.warning(
+                "The database does not answer (%s); trying again in %.0f s", reason, delay
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, DATABASE_RETRY_MAX_SECONDS)
+            continue
+        return True
+
+
+def _bind_health(settings: Settings) -> socket.socket | None:
+    """The health port's socket when HEALTH_PORT is set, bound before anything else."""
+    from bot.webhook import WebhookError, bind
+
+    if settings.health_port is None:
+        return None
+    try:
+        return bind(settings.health_listen, settings.health_port)
+    except WebhookError as exc:
+        raise StartupError(f"HEALTH_PORT: {exc}") from None
+
+
+def _serve_health(application: CoachApplication, sock: socket.socket) -> None:
+    """Run /healthz and /metrics on their own port while polling runs."""
+    from bot.webhook import HealthServer
+
+    server = HealthServer(
+        sock, application.bot_data["engine"], application.bot_data.get("database_file")
+    )
+    on_startup = application.post_init
+
+    async def post_init(app: CoachApplication) -> None:
+        if on_startup is not None:
+            await on_startup(app)
+        await server.start()
+
+    async def post_stop(_: CoachApplication) -> None:
+        await server.stop()
+
+    application.post_init = post_init
+    application.post_stop = post_stop
+
+
 def _run_polling(settings: Settings, texts: Texts) -> int:
     """Migrate, then long-poll until SIGTERM or SIGINT."""
     from telegram import Update
 
     from bot.app import build_application, settle_heap
-    from storage.migrate import upgrade
 
-    if not _telegram_accepts_the_token(settings, texts):
-        return EXIT_USAGE
-    upgrade(settings.database_url)
-    application = build_application(settings, texts=texts, checklist=_checklist(settings))
-    settle_heap()
-    # PTB stops on SIGTERM/SIGINT: polling ends, queued updates, jobs and sends finish.
-    application.run_polling(
-        allowed_updates=Update.ALL_TYPES,
-        timeout=settings.polling_timeout,
-        close_loop=False,
-        # Telegram answered a moment ago; should it fail again, keep trying.
-        bootstrap_retries=-1,
-    )
-    return 0
+    health_sock = _bind_health(settings)
+    with health_sock or contextlib.nullcontext():
+        if not _telegram_accepts_the_token(settings, texts):
+            return EXIT_USAGE
+        if not _migrate(settings):
+            return EXIT_USAGE
+        application = build_application(settings, texts=texts, checklist=_checklist(settings))
+        if health_sock is not None:
+            _serve_health(application, health_sock)
+        settle_heap()
+        # PTB stops on SIGTERM/SIGINT: polling ends, queued updates, jobs and sends finish.
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES,
+            timeout=settings.polling_timeout,
+            close_loop=False,
+            # Telegram answered a moment ago; should it fail again, keep trying.
+            bootstrap_retries=-1,
+        )
+    return EXIT_FAULT if application.bot_data.get("storage_fatal") else 0
 
 
 def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int:
     """Listen, migrate, then serve the webhook until SIGTERM or SIGINT."""
-    from bot.webhook import WebhookError, bind, serve
+    from bot.webhook import HealthServer, WebhookError, bind, serve
 
     try:
         # Bound before the database and the bot, so a port already taken fails at once.
@@ -123,14 +212,21 @@ def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int
     except WebhookError as exc:
         raise StartupError(f"WEBHOOK_PORT: {exc}") from None
     from bot.app import build_application, build_webhook_app, settle_heap
-    from storage.migrate import upgrade
 
-    with sock:
+    with sock, _bind_health(settings) or contextlib.nullcontext() as health_sock:
         if not _telegram_accepts_the_token(settings, texts):
             return EXIT_USAGE
-        upgrade(settings.database_url)
+        if not _migrate(settings):
+            return EXIT_USAGE
         application = build_application(settings, texts=texts, checklist=_checklist(settings))
         web_app = build_webhook_app(application, settings)
+        health = None
+        if health_sock is not None:
+            health = HealthServer(
+                health_sock,
+                application.bot_data["engine"],
+                application.bot_data.get("database_file"),
+            )
         settle_heap()
         serving = serve(
             application,
@@ -139,13 +235,14 @@ def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int
             url=url,
             secret=secret,
             access_log=settings.log_level == "DEBUG",
+            health=health,
         )
         try:
             asyncio.run(serving)
         except WebhookError as exc:
             print(f"postcoach: {exc}", file=sys.stderr)
             return 1
-    return 0
+    return EXIT_FAULT if application.bot_data.get("storage_fatal") else 0
 
 
 def migrate(args: argparse.Namespace) -> int:

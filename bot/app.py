@@ -18,7 +18,7 @@ from bot.accounts import AccountService
 from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
 from bot.groups.service import GroupService
-from bot.health import BEAT_SECONDS, heartbeat
+from bot.health import BEAT_SECONDS, WATCH_SECONDS, DatabaseFile, heartbeat, watch_storage
 from bot.history import HistoryService
 from bot.intake import CleanUpdates, RefusalWaits
 from bot.jobs import send_due_work
@@ -171,6 +171,15 @@ def build_application(
         job_queue.run_repeating(
             send_due_work, interval=settings.scheduler_tick_seconds, first=1, name="tick"
         )
+    sqlite_path = settings.sqlite_path
+    # Taken now, so that a file deleted or replaced under the process shows later.
+    application.bot_data["database_file"] = (
+        DatabaseFile.of(sqlite_path) if sqlite_path is not None and sqlite_path.exists() else None
+    )
+    if job_queue is not None:
+        job_queue.run_repeating(
+            watch_storage, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="storage"
+        )
     if job_queue is not None and settings.heartbeat_file is not None:
         # Webhook mode has /healthz; the file is what shows a polling bot alive.
         application.bot_data["heartbeat_file"] = settings.heartbeat_file
@@ -200,6 +209,9 @@ def build_webhook_app(application: CoachApplication, settings: Settings) -> Star
         secret=secret,
         ledger=UpdateLedger(engine),
         engine=engine,
+        # With a health port of their own, /healthz and /metrics leave the public server.
+        health=settings.health_port is None,
+        database=application.bot_data.get("database_file"),
     )
 
 

@@ -1,15 +1,22 @@
 """Is the bot alive? `postcoach health` answers it the same way in both modes.
 
-Webhook mode asks the process's own ``/healthz`` (which runs ``SELECT 1``). Polling serves
-no HTTP, so the running bot proves it is alive by touching ``HEARTBEAT_FILE`` every
-``BEAT_SECONDS`` from its event loop, after a ``SELECT 1`` went through: a file older than
+With ``HEALTH_PORT`` set, either mode serves ``/healthz`` there and the command asks it;
+otherwise webhook mode asks the webhook server's ``/healthz``. Polling without a health port
+serves no HTTP, so the running bot proves it is alive by touching ``HEARTBEAT_FILE`` every
+``BEAT_SECONDS`` from its event loop, after the storage check passed: a file older than
 ``STALE_AFTER`` means the loop is stuck, the database is gone, or the process is dead.
+
+The storage check is a write, not ``SELECT 1``: a database that answers reads can still be
+read-only, full, or (SQLite) a file deleted or replaced under the running process, whose
+writes then vanish at the next start. Those last two are fatal: the bot says so in one
+line and stops (exit 1) rather than go on writing into nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import urllib.error
 import urllib.request
@@ -27,11 +34,100 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BEAT_SECONDS = 30.0
+# How often the running bot checks that its database takes a write (both modes).
+WATCH_SECONDS = 10.0
 # Three beats missed: one slow beat is not an outage.
 STALE_AFTER = 3 * BEAT_SECONDS
 REQUEST_TIMEOUT = 5.0
+STORAGE_TIMEOUT_SECONDS = 3.0
 # Addresses that mean "every interface": the check goes through loopback.
 _ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared, not bound
+
+
+# Storage faults, as /healthz and the log name them; the fatal ones stop the bot.
+FATAL_FAULTS = frozenset({"database deleted", "database replaced"})
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseFile:
+    """The SQLite file as it was at start: a later stat must find the same one."""
+
+    path: Path
+    device: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path | None) -> DatabaseFile | None:
+        """The file as it is now, or None (no file: PostgreSQL, in memory)."""
+        if path is None:
+            return None
+        stat = path.stat()
+        return cls(path.resolve(), stat.st_dev, stat.st_ino)
+
+
+def file_fault(database: DatabaseFile | None) -> str | None:
+    """What is wrong with the SQLite file under the running process, or None."""
+    if database is None:
+        return None
+    try:
+        stat = database.path.stat()
+    except FileNotFoundError:
+        return "database deleted"
+    except OSError:
+        return "database unreachable"
+    if (stat.st_dev, stat.st_ino) != (database.device, database.inode):
+        return "database replaced"
+    if not os.access(database.path, os.W_OK) or not os.access(database.path.parent, os.W_OK):
+        # Root passes os.access whatever the modes: the write below is the check that bites.
+        return "database read-only"
+    return None
+
+
+def _write_fault(exc: BaseException) -> str:
+    message = str(exc).lower()
+    if "readonly" in message or "read-only" in message or "read only" in message:
+        return "database read-only"
+    if "full" in message or "no space" in message:
+        return "database full"
+    return "database unreachable"
+
+
+async def storage_fault(engine: AsyncEngine, database: DatabaseFile | None = None) -> str | None:
+    """What keeps the database from taking a write, or None when it takes one.
+
+    The write changes nothing: SQLite rewrites its header's user_version with the value
+    it has; PostgreSQL assigns a transaction id, so its commit goes to the WAL.
+    """
+    from sqlalchemy import text
+
+    fault = file_fault(database)
+    if fault is not None:
+        return fault
+    try:
+        async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS), engine.begin() as connection:
+            if engine.dialect.name == "sqlite":
+                version = (await connection.execute(text("PRAGMA user_version"))).scalar()
+                await connection.execute(text(f"PRAGMA user_version = {int(version or 0)}"))
+            else:
+                await connection.execute(text("SELECT txid_current()"))
+    except Exception as exc:
+        return _write_fault(exc)
+    return None
+
+
+class StorageWatch:
+    """Logs a storage fault once (ERROR) when it starts and once (INFO) when it ends."""
+
+    def __init__(self) -> None:
+        self._fault: str | None = None
+
+    def report(self, fault: str | None) -> None:
+        """Note the outcome of a check."""
+        if fault is not None and fault != self._fault:
+            logger.error("Storage fault: %s; the bot cannot keep what users send", fault)
+        elif fault is None and self._fault is not None:
+            logger.info("Storage fault over: the database takes writes again")
+        self._fault = fault
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +140,11 @@ class Health:
     values: dict[str, str] = field(default_factory=dict)
 
 
-async def beat(engine: AsyncEngine, path: Path) -> bool:
-    """Touch the heartbeat file when the database answers; True if it was touched."""
-    from sqlalchemy import text
-
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        logger.warning("Heartbeat: the database does not answer (%s)", type(exc).__name__)
+async def beat(engine: AsyncEngine, path: Path, database: DatabaseFile | None = None) -> bool:
+    """Touch the heartbeat file when the database takes a write; True if it was touched."""
+    fault = await storage_fault(engine, database)
+    if fault is not None:
+        logger.warning("Heartbeat: %s", fault)
         return False
     try:
         await asyncio.to_thread(_touch, path)
@@ -71,22 +163,41 @@ async def heartbeat(context: CoachContext) -> None:
     """The JobQueue job of polling mode (see the module's docstring)."""
     path = context.application.bot_data.get("heartbeat_file")
     if path is not None:
-        await beat(context.application.bot_data["engine"], path)
+        await beat(
+            context.application.bot_data["engine"],
+            path,
+            context.application.bot_data.get("database_file"),
+        )
+
+
+async def watch_storage(context: CoachContext) -> None:
+    """The JobQueue job of both modes: a storage fault is one ERROR line; a fatal one
+    (the file deleted or replaced) stops the bot, which then exits 1."""
+    bot_data = context.application.bot_data
+    fault = await storage_fault(bot_data["engine"], bot_data.get("database_file"))
+    bot_data.setdefault("storage_watch", StorageWatch()).report(fault)
+    if fault in FATAL_FAULTS and not bot_data.get("storage_fatal"):
+        bot_data["storage_fatal"] = fault
+        logger.error("Stopping: %s, so what the bot would write now is lost at restart", fault)
+        # Webhook mode serves without PTB's runner and leaves its own way to stop here.
+        stop = bot_data.get("stop", context.application.stop_running)
+        stop()
 
 
 def check_health(settings: Settings, now: float | None = None) -> Health:
     """What `postcoach health` reports for the bot configured by these settings."""
+    if settings.health_port is not None:
+        return _check_url(settings.health_listen, settings.health_port)
     if settings.webhook_url is not None:
-        return _check_webhook(settings)
+        return _check_url(settings.webhook_listen, settings.webhook_port)
     return _check_heartbeat(settings.heartbeat_file, time.time() if now is None else now)
 
 
-def _check_webhook(settings: Settings) -> Health:
-    host = settings.webhook_listen
+def _check_url(host: str, port: int) -> Health:
     host = "127.0.0.1" if host in _ANY_ADDRESS else host
     if ":" in host:
         host = f"[{host}]"
-    url = f"http://{host}:{settings.webhook_port}/healthz"
+    url = f"http://{host}:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as response:
             status = response.status

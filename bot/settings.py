@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     # Polling mode touches this file every 30 s while the bot and its database answer;
     # `postcoach health` reads it (bot/health.py). Empty: no heartbeat.
     heartbeat_file: Path | None = Path("data/heartbeat")
+    # /healthz and /metrics on a port of their own, in both modes (webhook mode then keeps
+    # them off the public webhook server); unset: polling serves none, webhook its own.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Loopback by default: metrics are for the operator, not for the internet.
+    health_listen: str = "127.0.0.1"
+    # Start-up: how long to keep trying a database that does not answer (one line a try).
+    database_wait_seconds: float = Field(default=60, ge=0, le=3600)
     # Optional rewrites by a language model: any OpenAI-compatible chat-completions server.
     # The feature exists for users only when both the URL and the model are set.
     llm_base_url: str | None = None
@@ -97,6 +104,7 @@ class Settings(BaseSettings):
         "llm_api_key",
         "cache_dir",
         "heartbeat_file",
+        "health_port",
         "database_password",
         mode="before",
     )
@@ -197,7 +205,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a URL path such as /telegram (not /healthz or /metrics)")
         return value
 
-    @field_validator("webhook_listen")
+    @field_validator("webhook_listen", "health_listen")
     @classmethod
     def _listen_address(cls, value: str) -> str:
         value = value.strip()

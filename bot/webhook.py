@@ -8,8 +8,12 @@ update on ``application.update_queue``. Routes:
   read (403); the body is bounded (413), must be a JSON update (400); one we cannot handle
   (ids out of range, parts missing: bot/intake.py) is answered 200, counted and dropped, as
   is an ``update_id`` seen before, by this process or another sharing the database.
-- ``GET /healthz``: 200 when ``SELECT 1`` goes through, 503 otherwise.
+- ``GET /healthz``: 200 when the database takes a write, 503 naming the fault otherwise
+  (bot/health.py).
 - ``GET /metrics``: Prometheus text format.
+
+With ``HEALTH_PORT`` set the last two move to a server of their own (``HealthServer``),
+which polling mode runs too.
 
 On SIGTERM (or SIGINT) uvicorn stops taking requests and finishes those in hand, then the
 Application handles what is queued, lets running jobs and sends finish, and shuts down.
@@ -29,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import uvicorn
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -41,6 +45,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import metrics
+from bot.health import DatabaseFile, storage_fault
 from bot.intake import unhandleable, without_lone_surrogates
 from bot.metrics import DropReason
 from storage.models import ProcessedUpdate, utcnow
@@ -55,7 +60,6 @@ MAX_BODY_BYTES = 1024 * 1024
 # Telegram stops redelivering an update long before a day has passed.
 KEEP_UPDATE_IDS = timedelta(hours=24)
 PRUNE_EVERY = 1000
-HEALTH_TIMEOUT_SECONDS = 3.0
 # Telegram's requests take milliseconds; this only bounds a stuck client at shutdown.
 GRACEFUL_SHUTDOWN_SECONDS = 10
 # Longer than a reverse proxy's idle upstream connections (nginx, load balancers: 60 s), so
@@ -203,8 +207,11 @@ def create_app(
     ledger: UpdateLedger | None = None,
     engine: AsyncEngine | None = None,
     max_body: int = MAX_BODY_BYTES,
+    health: bool = True,
+    database: DatabaseFile | None = None,
 ) -> Starlette:
-    """The web app: the webhook route, /healthz and /metrics.
+    """The web app: the webhook route, and /healthz and /metrics unless ``health`` is False
+    (they are served on HEALTH_PORT then).
 
     Without a ledger every update is enqueued (no duplicate check); without an engine
     /healthz has nothing to check and answers 200.
@@ -246,27 +253,62 @@ def create_app(
         await application.update_queue.put(update)
         return Response(status_code=200)
 
+    routes = [Route(path, receive_update, methods=["POST"])]
+    if health:
+        routes.extend(health_routes(engine, database))
+    return Starlette(routes=routes)
+
+
+def health_routes(engine: AsyncEngine | None, database: DatabaseFile | None = None) -> list[Route]:
+    """/healthz (200 when the database takes a write, 503 naming the fault) and /metrics."""
+
     async def health(_: Request) -> Response:
         if engine is not None:
-            try:
-                async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
-            except Exception as exc:
-                logger.warning("health check: database unreachable (%s)", type(exc).__name__)
-                return PlainTextResponse("database unreachable\n", status_code=503)
+            fault = await storage_fault(engine, database)
+            if fault is not None:
+                logger.warning("health check: %s", fault)
+                return PlainTextResponse(f"{fault}\n", status_code=503)
         return PlainTextResponse("ok\n")
 
     async def show_metrics(_: Request) -> Response:
         content, content_type = metrics.render()
         return Response(content, media_type=content_type)
 
-    return Starlette(
-        routes=[
-            Route(path, receive_update, methods=["POST"]),
-            Route("/healthz", health, methods=["GET"]),
-            Route("/metrics", show_metrics, methods=["GET"]),
-        ]
-    )
+    return [
+        Route("/healthz", health, methods=["GET"]),
+        Route("/metrics", show_metrics, methods=["GET"]),
+    ]
+
+
+class HealthServer:
+    """/healthz and /metrics on a listen address of their own (HEALTH_PORT), beside polling
+    or the webhook: started and stopped with the Application."""
+
+    def __init__(self, sock: socket.socket, engine: AsyncEngine, database: DatabaseFile | None):
+        config = uvicorn.Config(
+            Starlette(routes=health_routes(engine, database)),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+        self._server = _Server(config)
+        self._sock = sock
+        self._serving: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Listen; returns once the server does (or raises why it could not)."""
+        self._serving = asyncio.create_task(self._server.serve(sockets=[self._sock]))
+        await _until_listening(self._server, self._serving)
+        host, port = self._sock.getsockname()[:2]
+        logger.info("health and metrics on %s:%d", host, port)
+
+    async def stop(self) -> None:
+        """Stop listening and finish the requests in hand."""
+        self._server.should_exit = True
+        if self._serving is not None and not self._serving.done():
+            await self._serving
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -353,6 +395,7 @@ async def serve(
     url: str,
     secret: str,
     access_log: bool = False,
+    health: HealthServer | None = None,
 ) -> None:
     """Run the bot in webhook mode until SIGTERM or SIGINT, then stop in order.
 
@@ -370,6 +413,12 @@ async def serve(
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = _Server(config)
+
+    def stop_serving() -> None:
+        server.should_exit = True
+
+    # How a job stops the bot (a fatal storage fault): PTB's stop_running needs its runner.
+    application.bot_data["stop"] = stop_serving
     with _stop_on_signals(server):
         await application.initialize()
         try:
@@ -377,7 +426,13 @@ async def serve(
                 await application.post_init(application)
             await application.start()
             try:
-                await _serve_and_set_webhook(application, server, sock, url, secret)
+                if health is not None:
+                    await health.start()
+                try:
+                    await _serve_and_set_webhook(application, server, sock, url, secret)
+                finally:
+                    if health is not None:
+                        await health.stop()
             finally:
                 await application.stop()
                 if application.post_stop is not None:

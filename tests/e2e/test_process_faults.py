@@ -3,12 +3,15 @@ refused for a while, DEBUG logs, and what the process says and does about each."
 
 from __future__ import annotations
 
+import re
+import socket
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import BotProcess, base_env, start_bot
+from tests.e2e.conftest import BotProcess, base_env, run_cli, start_bot
 from tests.fakebot import FakeBotServer, command, make_user, private_text
 
 # Nothing here depends on the database's back-end: one is enough.
@@ -85,3 +88,95 @@ def test_polling_refused_for_a_few_seconds_answers_again_once_telegram_does(
     assert "Telegram refuses the token" in output
     assert telegram.token not in output
     assert bot.stop() == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _get(port: int, path: str) -> int:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code
+    except httpx.TransportError:
+        return 0
+
+
+def test_polling_serves_health_and_metrics_on_the_health_port(
+    fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = base_env(fake_api, tmp_path, HEALTH_PORT=str(port), HEARTBEAT_FILE="")
+    bot = start_bot(bots, tmp_path, env, server=fake_api)
+    deadline = time.monotonic() + REPLY_TIMEOUT
+    while _get(port, "/healthz") != 200:
+        assert time.monotonic() < deadline, bot.output
+        time.sleep(0.1)
+    assert _get(port, "/metrics") == 200
+    # `postcoach health` asks the port, not the heartbeat file (there is none).
+    alive = run_cli("health", cwd=tmp_path, env=env)
+    assert alive.returncode == 0, alive.stderr
+    assert bot.stop() == 0
+    assert run_cli("health", cwd=tmp_path, env=env).returncode == 1
+
+
+def test_webhook_mode_with_a_health_port_keeps_metrics_off_the_public_server(
+    fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
+) -> None:
+    public, private = _free_port(), _free_port()
+    env = base_env(
+        fake_api,
+        tmp_path,
+        WEBHOOK_URL="https://bot.example.test/telegram",
+        WEBHOOK_SECRET="e2e_Secret-0123456789abcdef",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(public),
+        HEALTH_PORT=str(private),
+    )
+    mark = fake_api.telegram.mark()
+    bot = start_bot(bots, tmp_path, env, server=fake_api)
+    fake_api.telegram.wait_for("setWebhook", timeout=REPLY_TIMEOUT, since=mark)
+    assert _get(private, "/metrics") == 200
+    assert _get(private, "/healthz") == 200
+    assert _get(public, "/metrics") == 404
+    assert _get(public, "/healthz") == 404
+    assert run_cli("health", cwd=tmp_path, env=env).returncode == 0
+    assert bot.stop() == 0
+
+
+def test_postgresql_unreachable_at_start_is_tried_for_a_while_then_exit_2(
+    fake_api: FakeBotServer, tmp_path: Path
+) -> None:
+    url = f"postgresql://bot:Sekret-pw-42@127.0.0.1:{_free_port()}/postcoach"
+    env = base_env(fake_api, tmp_path, DATABASE_URL=url, DATABASE_WAIT_SECONDS="3")
+    started = time.monotonic()
+    bot = BotProcess(tmp_path, env)
+    try:
+        code = bot.process.wait(60)
+    finally:
+        bot.stop()
+    output = bot.output
+    assert code == 2, output
+    assert time.monotonic() - started >= 3
+    assert output.count("The database does not answer (") >= 2
+    assert "giving up" in output
+    assert "Traceback" not in output
+    assert "Sekret-pw-42" not in output
+
+
+def test_a_database_deleted_under_the_bot_stops_it_with_one_line_and_exit_1(
+    fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
+) -> None:
+    database = tmp_path / "own" / "postcoach.sqlite3"
+    env = base_env(fake_api, tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{database}")
+    bot = start_bot(bots, tmp_path, env, server=fake_api)
+    for path in database.parent.glob("postcoach.sqlite3*"):
+        path.unlink()
+    code = bot.process.wait(60)
+    output = bot.output
+    assert code == 1, output
+    # Deleted, or already replaced by the empty file a new connection opened in its place.
+    assert re.search(r"ERROR bot\.health: Storage fault: database (deleted|replaced)", output)
+    assert "Stopping: database" in output
