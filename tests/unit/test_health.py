@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.health import STALE_AFTER, beat, check_health
+from bot.health import STALE_AFTER, DatabaseFile, beat, check_health, storage_fault
 from bot.settings import Settings
 from storage.database import create_engine
 
@@ -115,3 +115,51 @@ def test_webhook_health_with_nothing_listening_is_not_healthy(
     report = check_health(_webhook(port))
 
     assert (report.healthy, report.reason) == (False, "health_unreachable")
+
+
+# ------------------------------------------------------------ the storage check is a write
+
+
+async def _sqlite_engine(path: Path, query: str = "") -> AsyncEngine:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}{query}")
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (x)")
+    return engine
+
+
+async def test_a_database_that_takes_a_write_is_healthy(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    engine = await _sqlite_engine(path)
+    try:
+        assert await storage_fault(engine, DatabaseFile.of(path)) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_that_only_reads_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    await (await _sqlite_engine(path)).dispose()
+    # Opened read-only as a read-only file would be: chmod does not bite when tests run
+    # as root, SQLite's read-only mode does, and SELECT 1 still passes.
+    engine = create_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+        assert await storage_fault(engine) == "database read-only"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_file_deleted_or_replaced_under_the_bot_is_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    engine = await _sqlite_engine(path)
+    try:
+        at_start = DatabaseFile.of(path)
+        path.unlink()
+        assert await storage_fault(engine, at_start) == "database deleted"
+        path.write_bytes(b"")
+        assert await storage_fault(engine, at_start) == "database replaced"
+    finally:
+        await engine.dispose()
