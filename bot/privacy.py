@@ -115,7 +115,8 @@ class PrivacyService:
         return cast(dict[str, Any], _jsonable(export))
 
     async def delete(self, user_id: int) -> int:
-        """Erase every row about the user in one transaction; how many rows went."""
+        """Erase every row about the user in one transaction, from the files too; how many
+        rows went."""
         scope = user_scope(user_id, self._metadata)
         removed = 0
         async with self._uow() as uow:
@@ -133,4 +134,5 @@ class PrivacyService:
                 result = await uow.session.execute(delete(scoped.table).where(scoped.where))
                 removed += cast(CursorResult[Any], result).rowcount
             await uow.commit()
+            await uow.scrub_log()
         return removed

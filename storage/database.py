@@ -38,6 +38,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # What a user erases (/delete) is overwritten with zeros, not just marked free: a copy
+    # of the file must not keep their name, drafts and topics. See UnitOfWork.scrub_log.
+    cursor.execute("PRAGMA secure_delete=ON")
     if not isinstance(dbapi_connection, sqlite_driver.InlineAdaptedConnection):
         cursor.execute(f"PRAGMA busy_timeout={int(sqlite_driver.PATIENCE_SECONDS * 1000)}")
     cursor.close()

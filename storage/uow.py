@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -70,6 +71,19 @@ class UnitOfWork:
     async def commit(self) -> None:
         """Make the work so far durable."""
         await self.session.commit()
+
+    async def scrub_log(self) -> None:
+        """After a commit that erased data: leave no copy of it in SQLite's write-ahead log.
+
+        With secure_delete (storage/database.py) the erasing transaction wrote zeros over
+        what it removed, but the log still holds the pages as earlier transactions wrote
+        them, until a checkpoint copies the new ones into the file and the log is reset.
+        Reset here, at once, rather than some thousand pages later. Not done on PostgreSQL,
+        where dead rows stay in their pages until VACUUM frees them for later writes.
+        """
+        if self.skip_locked:
+            return
+        await self.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

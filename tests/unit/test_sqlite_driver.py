@@ -135,7 +135,9 @@ async def test_isolation_levels_and_pragmas_reach_sqlite(engine: AsyncEngine) ->
         await autocommit.execute(insert(things).values(name="at once"))
         journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
         foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one()
-    assert (journal, foreign_keys) == ("wal", 1)
+        # Some builds of SQLite have it on by default (Debian's), others not.
+        secure_delete = (await connection.execute(text("PRAGMA secure_delete"))).scalar_one()
+    assert (journal, foreign_keys, secure_delete) == ("wal", 1, 1)
     async with engine.connect() as connection:
         names = (await connection.execute(select(things.c.name))).scalars().all()
     assert names == ["at once"]
