@@ -82,7 +82,10 @@ def format_review(review: Review, texts: Texts, lang: str) -> str:
         if item.status in ("fail", "warn"):
             lines.append(
                 texts.plain(
-                    lang, "cli.review_suggestion", suggestion=item.suggestion, source=item.source
+                    lang,
+                    "cli.review_suggestion",
+                    suggestion=item.suggestion,
+                    source=texts.source(lang, item.source),
                 )
             )
     if review.top_fixes:

@@ -43,7 +43,7 @@ def _item_lines(
                     lang,
                     "review.suggestion",
                     suggestion=_cap(item.suggestion, cap),
-                    source=item.source,
+                    source=texts.source(lang, item.source),
                 )
             )
     return lines

@@ -79,6 +79,14 @@ class Stats:
     trend: ScoreTrend | None
     failing_items: tuple[FailingItem, ...]
     platforms: tuple[PlatformResults, ...]
+    # Whether any draft was reviewed in the weeks of the chart: without one, "nothing
+    # missed" would be praise for nothing.
+    reviewed: bool = True
+
+    @property
+    def has_chart(self) -> bool:
+        """Whether the 12 weeks hold anything to draw: a post or a reviewed draft."""
+        return any(p.posts or p.average_score is not None for p in self.weekly_points)
 
     @property
     def goal_met(self) -> bool:
@@ -184,4 +192,5 @@ class StatsService:
             trend=_trend(scores),
             failing_items=tuple(FailingItem(item, count) for item, count in failing),
             platforms=tuple(_platform(totals) for totals in platforms),
+            reviewed=bool(failing) or any(week.count for week in scores),
         )

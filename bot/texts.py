@@ -196,6 +196,14 @@ class ItemTexts(_Section):
     hook: Template
 
 
+class SourceTexts(_Section):
+    """Where an item's advice comes from, in words (design/checklist.md's ING and VAL)."""
+
+    ing: Template
+    val: Template
+    both: Template
+
+
 class StatusTexts(_Section):
     """Markers of an item's status."""
 
@@ -370,6 +378,7 @@ class StatsTexts(_Section):
     failing_title: Template
     failing_item: Template
     failing_none: Template
+    failing_no_drafts: Template
     platforms_title: Template
     platform_line: Template
     platforms_none: Template
@@ -595,6 +604,7 @@ class TextCatalog(_Section):
     language: LanguageTexts
     review: ReviewTexts
     items: ItemTexts
+    sources: SourceTexts
     statuses: StatusTexts
     platforms: PlatformTexts
     languages: LanguageNameTexts
@@ -696,6 +706,11 @@ class Texts:
     def plain(self, lang: str, text_id: str, **values: object) -> str:
         """The text with values inserted as they are, for the console."""
         return self._chosen(lang, text_id, values).format(**{k: str(v) for k, v in values.items()})
+
+    def source(self, lang: str, source: str) -> str:
+        """An item's source ("ING", "VAL", "ING+VAL") said in words."""
+        key = {"ING": "ing", "VAL": "val"}.get(source, "both")
+        return self.raw(lang, f"sources.{key}")
 
     def join(self, lang: str, items: Sequence[str]) -> str:
         """Items as a list in the language's way: "lunedì, mercoledì e venerdì"."""

@@ -483,10 +483,11 @@ class QuoteStyle(Strict):
     ellipsis: str
     separator: str
     more: str  # after the last quoted item when some were left out; takes {count}
+    more_one: str  # the same when exactly one was left out ("e un altro", not "e altri 1")
     max_chars: int = Field(ge=8)
     max_items: int = Field(ge=1)
 
-    @field_validator("more")
+    @field_validator("more", "more_one")
     @classmethod
     def _more_takes_count(cls, more: str) -> str:
         if placeholders(more) - {"count"}:

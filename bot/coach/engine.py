@@ -288,7 +288,9 @@ def _render_value(value: Value, texts: _Texts) -> str:
         style = texts.quote
         shown = style.separator.join(_quote(item, style) for item in value[: style.max_items])
         left_out = len(value) - style.max_items
-        return shown + style.more.format(count=left_out) if left_out > 0 else shown
+        if left_out <= 0:
+            return shown
+        return shown + (style.more_one if left_out == 1 else style.more).format(count=left_out)
     if isinstance(value, str):
         return _one_line(texts.index_names.get(value, value))
     return format_number(value, texts.numbers)

@@ -48,8 +48,10 @@ def render_stats(texts: Texts, lang: str, stats: Stats) -> str:
             )
             for item in stats.failing_items
         ]
-    else:
+    elif stats.reviewed:
         lines.append(texts.render(lang, "stats.failing_none"))
+    else:
+        lines.append(texts.render(lang, "stats.failing_no_drafts"))
     lines += ["", texts.render(lang, "stats.platforms_title")]
     if stats.platforms:
         lines += [
@@ -101,6 +103,8 @@ async def show_stats(update: Update, context: CoachContext) -> None:
         require_user(update).id, now=services.clock(), zone=profile.zone, goal=profile.goal
     )
     await reply_in_parts(message, render_stats(context.texts, context.lang, stats))
+    if not stats.has_chart:
+        return  # an empty chart says nothing the text did not
     png = await draw_chart(context, message.chat_id, context.lang, stats)
     await message.reply_photo(
         InputFile(png, filename="postcoach-progress.png"),

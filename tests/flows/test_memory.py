@@ -61,11 +61,15 @@ async def test_stats_sends_numbers_and_a_real_png(bot: Bot) -> None:
     assert int(action.params["chat_id"]) == 701
 
 
-async def test_stats_for_a_newcomer_still_draws(bot: Bot) -> None:
-    replies = await bot.replies(command(make_user(702, "John", language_code="en"), "/stats"))
-    assert "No posts recorded yet" in (replies[0].plain_text or "")
-    assert replies[1].content is not None
-    assert _png_size(replies[1].content)[0] >= 600
+async def test_stats_for_a_newcomer_is_honest_and_has_no_empty_chart(bot: Bot) -> None:
+    [reply] = await bot.replies(command(make_user(702, "John", language_code="en"), "/stats"))
+    body = reply.plain_text or ""
+    assert "No posts recorded yet" in body
+    assert "This week: 0 of 2 posts." in body
+    # No drafts yet: no praise for missing no checklist item.
+    assert "No checklist item missed" not in body
+    assert "what your drafts miss most often" in body
+    assert bot.telegram.calls("sendPhoto") == []
 
 
 async def test_history_pages_and_reopens_a_draft(bot: Bot) -> None:

@@ -622,3 +622,19 @@ def test_texts_do_not_copy_the_source_articles() -> None:
             texts = [t for case in spec["cases"].values() for t in case.values()]
             copied = shingles(" ".join(texts)) & articles
             assert not copied, f"{language}.yaml {item} repeats the article: {copied}"
+
+
+@pytest.mark.parametrize(
+    ("reply_language", "one_more", "two_more"),
+    [("it", " e un altro", " e altri 2"), ("en", " and one more", " and 2 more")],
+)
+def test_one_left_out_of_a_quoted_list_reads_in_the_singular(
+    review: Callable[..., Review], reply_language: str, one_more: str, two_more: str
+) -> None:
+    # Three acronyms are quoted; the rest are counted after them.
+    five = "Upgrade a EC2 con FRP per NTC: verifica SLV/SLD in CDS e PRO."
+    four = "Upgrade a EC2 con FRP per NTC: verifica SLV in CDS e PRO."
+    reason_five = review(five, reply_language=reply_language).item("clarity").reason
+    reason_four = review(four, reply_language=reply_language).item("clarity").reason
+    assert reason_five.endswith(two_more + "."), reason_five
+    assert reason_four.endswith(one_more + "."), reason_four

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,3 +67,26 @@ def test_version_line_shows_delta_and_changes() -> None:
     rendered = parse_html(render_review(TEXTS, "it", revised)).text
     assert "Versione 2: +12 punti rispetto alla precedente (40/100)." in rendered
     assert "Prima riga ❌→✅" in rendered
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("it", "dall'articolo sugli ingegneri e i social"), ("en", "from the article on")],
+)
+def test_details_say_where_advice_comes_from_in_words(lang: str, words: str) -> None:
+    draft = "Ecco il nostro nuovo servizio. Contattateci." if lang == "it" else "Our new service."
+    stored = _stored(draft, lang=lang)
+    short = render_review(TEXTS, lang, stored, details=False)
+    detailed = render_review(TEXTS, lang, stored, details=True)
+    assert not re.search(r"\b(ING|VAL)\b", detailed)
+    assert words in html.unescape(detailed)
+    # The short review carries no sources at all.
+    assert "articol" not in short
+
+
+def test_top_fixes_heading_follows_their_count() -> None:
+    stored = _stored("Ecco il nostro nuovo servizio. Contattateci.")
+    count = len(stored.review.top_fixes)
+    rendered = render_review(TEXTS, "it", stored, details=False)
+    expected = {1: "La correzione che conta", 2: "Le due correzioni", 3: "Le tre correzioni"}
+    assert expected[count] in rendered
