@@ -134,6 +134,7 @@ def build_application(
             await services.rewrites.aclose()
         await engine.dispose()
 
+    processor = PerChatUpdateProcessor(CONCURRENT_UPDATES)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -147,13 +148,23 @@ def build_application(
         )
         .context_types(ContextTypes(context=CoachContext))
         # Both measured: see bot/metrics.py for how update-to-reply latency is taken.
-        .rate_limiter(MeasuredRateLimiter(settings.telegram_max_rate, max_retries=3))
-        .concurrent_updates(MeasuredUpdateProcessor(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
+        .rate_limiter(
+            MeasuredRateLimiter(
+                settings.telegram_max_rate,
+                max_retries=3,
+                chat_rate=settings.telegram_chat_rate or None,
+            )
+        )
+        .concurrent_updates(MeasuredUpdateProcessor(processor))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )
     if request is None:
-        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL, pool_timeout=POOL_TIMEOUT)
+        request = HTTPXRequest(
+            connection_pool_size=CONNECTION_POOL,
+            pool_timeout=POOL_TIMEOUT,
+            read_timeout=settings.telegram_read_timeout,
+        )
     # Outermost, so it sees every call's outcome (bot/transport/outage.py).
     builder = builder.request(Watched(SkipUnreadAnswers(request)))
     # While Telegram is unreachable, polling waits and asks again by itself: PTB's loop
@@ -163,6 +174,8 @@ def build_application(
     polling = RefusalWaits(CleanUpdates(get_updates_request or HTTPXRequest()))
     builder = builder.get_updates_request(PatientRequest(polling))
     application: CoachApplication = builder.build()
+    # Once it stops, updates still waiting for their chat's turn are dropped.
+    processor.follow(application)
     application.bot_data["services"] = services
     application.bot_data["engine"] = engine
     handlers.register(application)

@@ -39,6 +39,7 @@ from prometheus_client import (
     generate_latest,
 )
 from telegram import Update
+from telegram.error import Forbidden
 from telegram.ext import BaseUpdateProcessor
 
 from bot.ratelimit import PacedRateLimiter, Result
@@ -52,6 +53,13 @@ RejectReason = Literal["forbidden", "too_large", "bad_request"]
 REJECT_REASONS: tuple[RejectReason, ...] = ("forbidden", "too_large", "bad_request")
 DropReason = Literal["ids", "parts"]
 DROP_REASONS: tuple[DropReason, ...] = ("ids", "parts")
+# What happened to someone we write to: blocked the bot (an update says so), a send refused
+# with 403, marked inactive (sends to them stop), back (wrote to us again, sends resume).
+ReachEvent = Literal["blocked", "refused", "inactive", "back"]
+REACH_EVENTS: tuple[ReachEvent, ...] = ("blocked", "refused", "inactive", "back")
+# Why a chat's queued update was dropped: the chat's queue was full, or the bot is stopping.
+QueueDrop = Literal["full", "stopping"]
+QUEUE_DROPS: tuple[QueueDrop, ...] = ("full", "stopping")
 # The Bot API methods that answer a user; the first success ends an update's latency.
 REPLY_METHODS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
 # Around the 100 ms target, finer; then coarse up to a stuck request.
@@ -100,6 +108,18 @@ DUPLICATE_UPDATES = Counter(
     "Updates received again (same update_id) and not handled twice.",
     registry=REGISTRY,
 )
+REACHABILITY = Counter(
+    "postcoach_reachability",
+    "People and chats: blocked the bot, a send refused (403), marked inactive, back.",
+    ["event"],
+    registry=REGISTRY,
+)
+CHAT_QUEUE_DROPPED = Counter(
+    "postcoach_chat_queue_dropped",
+    "Updates dropped before they were handled: their chat's queue was full, or stopping.",
+    ["reason"],
+    registry=REGISTRY,
+)
 REPLY_LATENCY = Histogram(
     "postcoach_update_reply_seconds",
     "From receiving an update to the first successful send in reply.",
@@ -112,6 +132,10 @@ for _reason in REJECT_REASONS:
     WEBHOOK_REJECTED.labels(_reason)
 for _dropped in DROP_REASONS:
     DROPPED_UPDATES.labels(_dropped)
+for _event in REACH_EVENTS:
+    REACHABILITY.labels(_event)
+for _drop in QUEUE_DROPS:
+    CHAT_QUEUE_DROPPED.labels(_drop)
 
 _clock: Callable[[], float] = time.perf_counter
 # Set on an exception once it is counted, so that it is counted once.
@@ -172,6 +196,16 @@ def count_rejected(reason: RejectReason) -> None:
 def count_dropped(reason: DropReason) -> None:
     """The webhook took an update it cannot handle and dropped it."""
     DROPPED_UPDATES.labels(reason).inc()
+
+
+def count_reach(event: ReachEvent) -> None:
+    """Someone blocked the bot, refused a send, was marked inactive, or came back."""
+    REACHABILITY.labels(event).inc()
+
+
+def count_queue_drop(reason: QueueDrop) -> None:
+    """An update was dropped from its chat's queue before it was handled."""
+    CHAT_QUEUE_DROPPED.labels(reason).inc()
 
 
 def count_duplicate() -> None:
@@ -263,6 +297,8 @@ class MeasuredRateLimiter(PacedRateLimiter):
                 result = await callback(*call_args, **call_kwargs)
             except Exception as exc:
                 count_send_error(exc)
+                if isinstance(exc, Forbidden):
+                    count_reach("refused")
                 raise
             if endpoint in REPLY_METHODS:
                 observe_reply()

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     drafts_per_minute: int = Field(default=10, ge=1, le=1000)
     # Messages per second to Telegram overall (Telegram allows about 30).
     telegram_max_rate: float = Field(default=30, gt=0, le=1000)
+    # Messages per second to one private chat after a burst of three (Telegram allows
+    # about one; groups get 20 a minute). 0: no per-chat pace (a Bot API without limits).
+    telegram_chat_rate: float = Field(default=1, ge=0, le=1000)
+    # Seconds to wait for Telegram's answer to a send; a send that times out is logged and
+    # counted (Telegram may well have delivered it), never apologised for.
+    telegram_read_timeout: float = Field(default=10, gt=0, le=120)
     # Webhook mode (instead of polling) when a public URL is set.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -1,13 +1,24 @@
-"""The error handler: log it (never the token), tell the user, report to the operator."""
+"""The error handler: log it (never the token), tell the user, report to the operator.
+
+Two failures of a send are not bugs and get neither an apology nor a traceback:
+
+- a network failure, a time-out above all: a send that timed out has often been delivered
+  (Telegram answered late), and when Telegram is down an apology would not get through
+  either; the connection watch logged and counted it (bot/transport/outage.py);
+- a 403: the user blocked the bot (or it was removed from the group) while it was
+  replying. Like a nudge refused, the chat is marked inactive, with one INFO line.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from telegram import Update
-from telegram.error import TelegramError
+from telegram import Chat, Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
 
+from bot import metrics
 from bot.context import CoachContext
 from bot.transport.outage import is_network_failure
 
@@ -35,21 +46,25 @@ async def report_error(update: object, context: CoachContext) -> None:
     with another instance) is one line; a traceback is for real bugs only."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if isinstance(error, Forbidden) and chat is not None:
+        await _refused(context, chat, error)
+        return
     if is_network_failure(error):
+        # Logged and counted once already; no apology (see the module's docstring).
         logger.debug("update %s failed on the network: %s", update_id, error)
-    elif isinstance(error, TelegramError) and update_id is None:
+        return
+    if isinstance(error, TelegramError) and update_id is None:
         logger.warning("Telegram error: %s: %s", type(error).__name__, error)
     else:
         logger.error("update %s failed", update_id, exc_info=error)
     settings = context.services.settings
-    if isinstance(update, Update) and update.effective_chat is not None:
+    if chat is not None:
         try:
-            await context.bot.send_message(
-                update.effective_chat.id, context.render("errors.generic")
-            )
+            await context.bot.send_message(chat.id, context.render("errors.generic"))
         except TelegramError as failure:
             if not is_network_failure(failure):  # an outage is logged once already
-                logger.warning("could not tell chat %s about the error", update.effective_chat.id)
+                logger.warning("could not tell chat %s about the error", chat.id)
     kind = type(error).__name__
     if settings.admin_chat_id is None or not _may_report(kind, time.monotonic()):
         return
@@ -70,3 +85,15 @@ async def report_error(update: object, context: CoachContext) -> None:
     except TelegramError as failure:
         if not is_network_failure(failure):  # an outage is logged once already
             logger.warning("could not report the error to the admin chat")
+
+
+async def _refused(context: CoachContext, chat: Chat, error: Forbidden) -> None:
+    """A reply got 403: stop writing to that chat until it writes to us again."""
+    if chat.type == ChatType.PRIVATE:
+        await context.services.nudges.set_active(chat.id, False)
+        metrics.count_reach("inactive")
+        logger.info("user %s refused a reply (%s): marked inactive", chat.id, error.message)
+        return
+    await context.services.groups.left(chat.id)
+    metrics.count_reach("inactive")
+    logger.info("chat %s refused a reply (%s): marked as left", chat.id, error.message)

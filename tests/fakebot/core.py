@@ -305,6 +305,41 @@ class _Window:
             return 0.0
         return self.stamps[0] + self.seconds - now
 
+    def take(self, now: float) -> None:
+        """Count a call let through at ``now``."""
+        self.stamps.append(now)
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: ``capacity`` calls at once, then ``rate`` a second (a short burst
+    passes, a steady flow above the rate does not: Telegram's limit for one private chat)."""
+
+    capacity: int
+    rate: float
+    tokens: float = -1.0  # full at the first call
+    updated: float = 0.0
+
+    def _refill(self, now: float) -> None:
+        if self.tokens < 0:
+            self.tokens = float(self.capacity)
+        else:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more call fits (0 when it fits now)."""
+        self._refill(now)
+        # A hair of tolerance: a call arriving at its slot to the microsecond fits.
+        if self.tokens >= 1 - 1e-6:
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        """Count a call let through at ``now``."""
+        self._refill(now)
+        self.tokens -= 1
+
 
 @dataclass
 class _StoredMessage:
@@ -470,7 +505,8 @@ class FakeTelegram:
         self._global_window: _Window | None = None
         self._chat_rate: float | None = None
         self._group_per_minute: int | None = None
-        self._chat_windows: dict[int | str, _Window] = {}
+        self._chat_burst: int | None = None
+        self._chat_windows: dict[int | str, _Window | _Bucket] = {}
         self.rate_limited_count = 0
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler)
@@ -680,19 +716,28 @@ class FakeTelegram:
         per_chat_per_second: float | None = None,
         *,
         per_group_per_minute: int | None = None,
+        per_chat_burst: int | None = None,
     ) -> None:
         """Answer 429 with retry_after to sends and edits above these rates (sliding windows).
 
         ``per_second`` caps all chats together; ``per_chat_per_second`` each chat;
         ``per_group_per_minute`` each group or supergroup (Telegram's 20/min). None lifts a
-        limit. Rejected calls do not count towards the window; ``rate_limited_count`` counts
-        the 429s answered.
+        limit. With ``per_chat_burst`` a private chat takes that many calls at once, then
+        ``per_chat_per_second`` (a token bucket, as Telegram tolerates a few quick messages).
+        Rejected calls do not count towards the window; ``rate_limited_count`` counts the 429s
+        answered.
         """
         with self._lock:
             self._global_window = _Window.per_second(per_second) if per_second else None
             self._chat_rate = per_chat_per_second
             self._group_per_minute = per_group_per_minute
+            self._chat_burst = per_chat_burst
             self._chat_windows.clear()
+
+    def telegram_limits(self) -> None:
+        """Telegram's flood limits as the bot must respect them: 30 messages a second
+        overall; one private chat a burst of 3, then 1 a second; a group 20 a minute."""
+        self.rate_limit(30, 1, per_group_per_minute=20, per_chat_burst=3)
 
     def clear_faults(self) -> None:
         """Remove every injected error, delay and rate limit."""
@@ -702,6 +747,7 @@ class FakeTelegram:
             self._global_window = None
             self._chat_rate = None
             self._group_per_minute = None
+            self._chat_burst = None
             self._chat_windows.clear()
 
     def release_waiters(self) -> None:
@@ -931,7 +977,9 @@ class FakeTelegram:
             return
         with self._lock:
             chat_id = params.get("chat_id")
-            windows = [self._global_window] if self._global_window is not None else []
+            windows: list[_Window | _Bucket] = []
+            if self._global_window is not None:
+                windows.append(self._global_window)
             if isinstance(chat_id, int | str):
                 chat_window = self._chat_window(chat_id)
                 if chat_window is not None:
@@ -945,16 +993,18 @@ class FakeTelegram:
                 retry_after = max(1, math.ceil(wait))
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
             for window in windows:
-                window.stamps.append(now)
+                window.take(now)
 
-    def _chat_window(self, chat_id: int | str) -> _Window | None:
-        window = self._chat_windows.get(chat_id)
+    def _chat_window(self, chat_id: int | str) -> _Window | _Bucket | None:
+        window: _Window | _Bucket | None = self._chat_windows.get(chat_id)
         if window is not None:
             return window
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
         is_group = chat is not None and chat.get("type") in ("group", "supergroup")
         if is_group and self._group_per_minute:
             window = _Window(capacity=self._group_per_minute, seconds=60.0)
+        elif self._chat_rate and self._chat_burst:
+            window = _Bucket(capacity=self._chat_burst, rate=self._chat_rate)
         elif self._chat_rate:
             window = _Window.per_second(self._chat_rate)
         else:

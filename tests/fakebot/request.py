@@ -4,7 +4,8 @@ Flow tests build the bot's ``Application`` with
 ``.request(RecordingRequest(core)).get_updates_request(RecordingRequest(core))``; every Bot API
 call then reaches ``FakeTelegram.handle`` with the very parameters PTB would have put on the
 wire (``RequestData.json_parameters`` and its file parts), so the answers are the ones the HTTP
-server gives.
+server gives. A call answered later than its read timeout raises ``TimedOut`` as PTB's
+HTTPXRequest does, while the fake still handles it (Telegram got the message).
 """
 
 import asyncio
@@ -12,8 +13,9 @@ import json
 import re
 from urllib.parse import unquote, urlsplit
 
-from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import ODVInput
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from tests.fakebot.core import FakeTelegram, Upload
@@ -31,7 +33,7 @@ class RecordingRequest(BaseRequest):
     """A ``BaseRequest`` whose "network" is a ``FakeTelegram`` in the same process."""
 
     def __init__(self, telegram: FakeTelegram, *, read_timeout: float | None = 5.0) -> None:
-        """Answer every request from ``telegram``."""
+        """Answer every request from ``telegram``; ``read_timeout`` is the default wait."""
         self.telegram = telegram
         self._read_timeout = read_timeout
 
@@ -75,11 +77,16 @@ class RecordingRequest(BaseRequest):
         if not self.telegram.may_block(api_method, params):
             status, body = self.telegram.handle(token, api_method, params, files)
             return status, json.dumps(body).encode()
+        timeout = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        # A worker thread, so that a long poll or an injected delay does not stall the loop.
+        answer = asyncio.ensure_future(
+            asyncio.to_thread(self.telegram.handle, token, api_method, params, files)
+        )
         try:
-            # A worker thread, so that a long poll or an injected delay does not stall the loop.
-            status, body = await asyncio.to_thread(
-                self.telegram.handle, token, api_method, params, files
-            )
+            # Shielded: the thread goes on and the fake records the call, as Telegram would.
+            status, body = await asyncio.wait_for(asyncio.shield(answer), timeout)
+        except TimeoutError:
+            raise TimedOut(f"Timed out after {timeout} s") from None
         except asyncio.CancelledError:
             # PTB cancels a pending long poll on shutdown; free the thread still waiting in it.
             self.telegram.release_waiters()

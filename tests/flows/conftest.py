@@ -96,6 +96,9 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "scheduler_tick_seconds": 0,
         # tests/unit/test_health.py checks the heartbeat on its own.
         "heartbeat_file": None,
+        # A story sends many messages to one chat: at Telegram's pace each would wait a
+        # second. The pace is tested on its own (tests/flows/test_send_faults.py).
+        "telegram_chat_rate": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

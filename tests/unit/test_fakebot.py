@@ -251,6 +251,26 @@ async def test_per_chat_rate_limit_spares_other_chats(api: Api) -> None:
     await api.bot.send_message(MARCO["id"], "uno")
 
 
+async def test_telegram_limits_let_a_short_burst_into_a_private_chat(api: Api) -> None:
+    api.telegram.telegram_limits()
+    for n in range(3):
+        await api.bot.send_message(ANNA["id"], f"messaggio {n}")
+    with pytest.raises(RetryAfter):
+        await api.bot.send_message(ANNA["id"], "il quarto, subito dopo")
+    assert api.telegram.rate_limited_count == 1
+    assert len(api.telegram.sent_messages()) == 3
+
+
+async def test_telegram_limits_allow_twenty_a_minute_in_a_group(api: Api) -> None:
+    api.telegram.observe(group_text(MARCO, STUDIO, "buongiorno"))
+    api.telegram.telegram_limits()
+    for n in range(20):
+        await api.bot.send_message(STUDIO["id"], f"messaggio {n}")
+    with pytest.raises(RetryAfter) as refused:
+        await api.bot.send_message(STUDIO["id"], "il ventunesimo")
+    assert _seconds(refused.value) >= 59
+
+
 async def test_edit_rules_match_telegram(api: Api) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ok", callback_data="ok")]])
     message = await api.bot.send_message(ANNA["id"], "prima", reply_markup=keyboard)

@@ -1,14 +1,19 @@
-"""The bot's pace: even slots under the allowed rate, and one pause for all after a 429."""
+"""The bot's pace: even slots under the allowed rate, a pace per chat, and a 429 pausing
+the chat it was for (every chat only on a global flood)."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import RATE_HEADROOM, EvenPace, PacedRateLimiter
+from bot.pacing import CHAT_HEADROOM, GROUP_PER_MINUTE, PRIVATE_BURST, ChatPace
+from bot.ratelimit import FLOOD_CHATS, RATE_HEADROOM, EvenPace, PacedRateLimiter
 
 
 class FakeTime:
@@ -82,35 +87,130 @@ async def test_the_limiter_paces_under_the_allowed_rate() -> None:
     assert sent[-1] - sent[0] == pytest.approx(49 / (100 * RATE_HEADROOM))  # ...evenly
 
 
-async def test_a_429_pauses_every_send_that_has_not_left() -> None:
-    fake = FakeTime()
-    limiter = PacedRateLimiter(1000, max_retries=0, clock=fake.clock, sleep=fake.sleep)
-    sent: list[tuple[int, float]] = []
+class VirtualTime:
+    """Time that moves only when every task sleeps: then to the earliest wake-up."""
 
-    async def flooded(*_: Any) -> bool:
-        raise RetryAfter(5)
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
 
-    async def send(chat_id: int) -> bool:
-        sent.append((chat_id, fake.now))
-        return True
+    def clock(self) -> float:
+        return self.now
 
-    def request(callback: Any, chat_id: int) -> Any:
-        return limiter.process_request(
-            callback, (chat_id,), {}, "sendMessage", {"chat_id": chat_id}, None
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._order), future))
+        await future
+
+    async def run(self, *coroutines: Awaitable[Any]) -> list[Any]:
+        """Run the coroutines together to the end, moving time as they sleep."""
+        everything = asyncio.gather(*coroutines)
+        while not everything.done():
+            for _ in range(50):  # let whatever is ready run until all of them sleep
+                await asyncio.sleep(0)
+            if self._sleepers and not everything.done():
+                at, _, future = heapq.heappop(self._sleepers)
+                self.now = max(self.now, at)
+                future.set_result(None)
+        return list(await everything)
+
+
+class Sends:
+    """A limiter on fake time and what went out through it: (chat, when)."""
+
+    def __init__(self, rate: float = 1000, chat_rate: float | None = 1.0) -> None:
+        self.fake = VirtualTime()
+        self.limiter = PacedRateLimiter(
+            rate, max_retries=1, chat_rate=chat_rate, clock=self.fake.clock, sleep=self.fake.sleep
         )
+        self.sent: list[tuple[int | None, float]] = []
+        self.floods: dict[int | None, int] = {}
 
-    results = list(
-        await asyncio.gather(
-            request(flooded, 1), request(send, 2), request(send, 3), return_exceptions=True
-        )
-    )
-    assert isinstance(results[0], RetryAfter)
-    assert results[1:] == [True, True]
-    # Both were queued behind the flooded send; neither left before Telegram's 5 s.
-    assert [chat for chat, _ in sent] == [2, 3]
-    assert all(at >= 5 for _, at in sent)
-    # The pause is over: the next send leaves at once.
-    before = fake.now
-    assert await request(send, 4) is True
-    assert sent[-1][0] == 4
-    assert sent[-1][1] == pytest.approx(before, abs=0.01)
+    def flood(self, chat_id: int | None, retry_after: int, times: int = 1) -> None:
+        """The next `times` calls for this chat get 429 with this retry_after."""
+        self.floods[chat_id] = times
+        self.retry_after = retry_after
+
+    async def send(self, chat_id: int | None, endpoint: str = "sendMessage") -> Any:
+        async def call() -> bool:
+            if self.floods.get(chat_id, 0) > 0:
+                self.floods[chat_id] -= 1
+                raise RetryAfter(self.retry_after)
+            self.sent.append((chat_id, self.fake.now))
+            return True
+
+        data = {} if chat_id is None else {"chat_id": chat_id}
+        return await self.limiter.process_request(call, (), {}, endpoint, data, None)
+
+    def times(self, chat_id: int | None) -> list[float]:
+        return [at for chat, at in self.sent if chat == chat_id]
+
+
+async def test_a_429_for_one_chat_pauses_that_chat_only() -> None:
+    sends = Sends()
+    sends.flood(1, retry_after=30)
+    await sends.fake.run(sends.send(1), sends.send(2), sends.send(3))
+    # The flooded chat's message went again once Telegram's 30 s were over...
+    assert sends.times(1) == [pytest.approx(30, abs=0.01)]
+    # ...and nobody else waited for it.
+    assert sends.times(2) == [pytest.approx(0, abs=0.01)]
+    assert sends.times(3) == [pytest.approx(0, abs=0.01)]
+
+
+async def test_429s_for_several_chats_pause_every_send() -> None:
+    sends = Sends()
+    for chat_id in range(1, FLOOD_CHATS + 1):
+        sends.flood(chat_id, retry_after=5)
+    await sends.fake.run(*(sends.send(chat_id) for chat_id in range(1, FLOOD_CHATS + 1)))
+    # A chat that never got a 429 waits out the global pause too.
+    started = sends.fake.now
+    await sends.fake.run(sends.send(99))
+    assert sends.times(99) == [pytest.approx(max(started, 5), abs=0.01)]
+    assert all(at >= 5 for _, at in sends.sent)
+
+
+async def test_a_429_on_a_call_without_a_chat_pauses_every_send() -> None:
+    sends = Sends()
+    sends.flood(None, retry_after=4)
+    await sends.fake.run(sends.send(None, "setMyCommands"), sends.send(7))
+    assert sends.times(None) == [pytest.approx(4, abs=0.01)]
+    assert sends.times(7)[0] >= 4
+
+
+async def test_a_private_chat_gets_a_short_burst_then_about_one_a_second() -> None:
+    sends = Sends()
+    await sends.fake.run(*(sends.send(5) for _ in range(PRIVATE_BURST + 3)))
+    times = sends.times(5)
+    interval = 1 / CHAT_HEADROOM
+    assert times[:PRIVATE_BURST] == pytest.approx([0.0] * PRIVATE_BURST, abs=0.01)
+    assert times[PRIVATE_BURST:] == pytest.approx([interval, 2 * interval, 3 * interval])
+
+
+async def test_a_group_gets_twenty_a_minute() -> None:
+    sends = Sends()
+    await sends.fake.run(*(sends.send(-100) for _ in range(GROUP_PER_MINUTE + 1)))
+    times = sends.times(-100)
+    assert times[-1] - times[0] >= 60  # the 21st waits until the first left the minute
+    assert times[GROUP_PER_MINUTE - 1] == pytest.approx(0, abs=0.1)
+
+
+async def test_other_chats_are_not_held_by_one_chats_pace() -> None:
+    sends = Sends()
+    await sends.fake.run(*(sends.send(5) for _ in range(10)), sends.send(6))
+    assert sends.times(6) == [pytest.approx(0, abs=0.1)]
+
+
+async def test_without_a_chat_rate_a_chat_is_paced_only_overall() -> None:
+    sends = Sends(rate=100, chat_rate=None)
+    await sends.fake.run(*(sends.send(5) for _ in range(10)))
+    assert sends.times(5)[-1] == pytest.approx(9 / (100 * RATE_HEADROOM))
+
+
+def test_a_paused_chat_resumes_at_the_end_of_the_pause() -> None:
+    fake = VirtualTime()
+    pace = ChatPace(1.0, clock=fake.clock)
+    pace.pause(5, 12)
+    assert pace.paused_for(5) == pytest.approx(12)
+    assert pace.reserve(5) == pytest.approx(12)
+    assert pace.paused_for(6) == 0
