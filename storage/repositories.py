@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -244,11 +244,33 @@ class RewriteRepository:
         """Stage a rewrite (or a failed attempt)."""
         self._session.add(rewrite)
 
-    async def count_since(self, user_id: int, since: datetime, statuses: tuple[str, ...]) -> int:
-        """How many of the user's rewrites with these statuses were made from `since` on."""
+    async def get(self, rewrite_id: int) -> Rewrite | None:
+        """One rewrite by id."""
+        return await self._session.get(Rewrite, rewrite_id)
+
+    async def lock_user(self, user_id: int) -> None:
+        """Hold the user's row until the transaction ends, so that their counts and the
+        rewrites reserved on them are one step (FOR UPDATE on PostgreSQL; on SQLite the
+        one writer does it)."""
+        await self._session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+    async def count_since(
+        self,
+        user_id: int,
+        since: datetime,
+        statuses: tuple[str, ...],
+        *,
+        reserved: str | None = None,
+        reserved_after: datetime | None = None,
+    ) -> int:
+        """How many of the user's rewrites with these statuses were made from `since` on,
+        with those in status `reserved` made after `reserved_after` (in progress)."""
+        counted = Rewrite.status.in_(statuses)
+        if reserved is not None and reserved_after is not None:
+            counted = or_(
+                counted, and_(Rewrite.status == reserved, Rewrite.created_at > reserved_after)
+            )
         statement = select(func.count()).where(
-            Rewrite.user_id == user_id,
-            Rewrite.created_at >= since,
-            Rewrite.status.in_(statuses),
+            Rewrite.user_id == user_id, Rewrite.created_at >= since, counted
         )
         return (await self._session.execute(statement)).scalar_one()

@@ -1,16 +1,17 @@
 """Rewrites as a use case: ask the language model, let the checklist judge, keep the record.
 
 Two steps, so the handler can tell the user it is working in between: `prepare` checks the
-review is the caller's and the daily limit (no network), `suggest` asks the model, reviews the
-answer with the same checklist and platform as the draft, runs the fact guard and stores the
-outcome. The checklist has the last word: the user sees the rewrite's score next to the
-draft's, every figure, name or link the draft does not have, and whether it scores lower.
+review is the caller's and the daily limit and reserves one of the day's rewrites (no
+network), `suggest` asks the model, reviews the answer with the same checklist and platform
+as the draft, runs the fact guard and stores the outcome on the reservation. The checklist
+has the last word: the user sees the rewrite's score next to the draft's, every figure,
+name or link the draft does not have, and whether it scores lower.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Literal
 
 from bot.coach import PLATFORMS, Checklist, Review
@@ -28,6 +29,12 @@ from storage.uow import UnitOfWorkFactory
 RefusalReason = Literal["not_yours", "limit"]
 # Only rewrites the user received count against the limit: a failed call is not their fault.
 COUNTED_STATUSES = ("ok",)
+# A rewrite asked for and not answered yet. It counts too, or presses at once (from several
+# chats) each found the limit not reached and each called the model: 12 calls against 3.
+RESERVED = "pending"
+# A reservation older than this many model time-outs was left by a process that died: it
+# no longer counts.
+RESERVATION_TIMEOUTS = 3
 # The model is asked to stay within this even where the platform allows more: the rewrite
 # has to fit one Telegram message with its scores.
 MAX_REWRITE_CHARS = 3000
@@ -55,6 +62,7 @@ class RewriteJob:
 
     review_id: int
     user_id: int
+    rewrite_id: int
     draft: str
     platform: str
     draft_score: int
@@ -119,18 +127,38 @@ class RewriteService:
         return self._client.timeout_seconds
 
     async def prepare(self, review_id: int, user_id: int, *, reply_language: str) -> RewriteJob:
-        """The job for the caller's review; RewriteRefusedError if not theirs or over the limit."""
+        """The job for the caller's review, one of today's rewrites reserved for it;
+        RewriteRefusedError if not theirs or over the limit."""
+        now = self._clock()
         async with self._uow() as uow:
             row = await uow.drafts.get_review(review_id)
             if row is None or row.user_id != user_id:
                 raise RewriteRefusedError("not_yours")
+            # Counted and reserved in one transaction, one at a time per user.
+            await uow.rewrites.lock_user(user_id)
             profile = await uow.profiles.get(user_id)
             zone = (profile.timezone if profile else None) or DEFAULT_ZONE
+            abandoned = timedelta(seconds=self.timeout_seconds * RESERVATION_TIMEOUTS)
             used = await uow.rewrites.count_since(
-                user_id, start_of_day(self._clock(), zone), COUNTED_STATUSES
+                user_id,
+                start_of_day(now, zone),
+                COUNTED_STATUSES,
+                reserved=RESERVED,
+                reserved_after=now - abandoned,
             )
             if used >= self.daily_limit:
                 raise RewriteRefusedError("limit")
+            reservation = Rewrite(
+                user_id=user_id,
+                review_id=review_id,
+                status=RESERVED,
+                draft_score=row.score,
+                new_facts=[],
+                created_at=now,
+            )
+            uow.rewrites.add(reservation)
+            await uow.session.flush()
+            rewrite_id = reservation.id
             draft = row.draft.text
             platform = row.platform
             draft_score = row.score
@@ -138,6 +166,7 @@ class RewriteService:
             topics = tuple(profile.topics) if profile else ()
             audience = tuple(profile.audience) if profile else ()
             language = row.language
+            await uow.commit()
         # The findings are put to the model in the draft's language, whatever the user reads.
         review = self._checklist.review(
             draft, platform=platform, reply_language=language, topics=topics
@@ -171,6 +200,7 @@ class RewriteService:
         return RewriteJob(
             review_id=review_id,
             user_id=user_id,
+            rewrite_id=rewrite_id,
             draft=draft,
             platform=platform,
             draft_score=draft_score,
@@ -213,19 +243,16 @@ class RewriteService:
         score: int | None = None,
         facts: tuple[Fact, ...] = (),
     ) -> None:
+        """The outcome, on the job's reservation (gone if /delete erased it meanwhile)."""
         async with self._uow() as uow:
-            uow.rewrites.add(
-                Rewrite(
-                    user_id=job.user_id,
-                    review_id=job.review_id,
-                    status=status,
-                    text=text,
-                    score=score,
-                    draft_score=job.draft_score,
-                    new_facts=[fact.text for fact in facts],
-                    created_at=self._clock(),
-                )
-            )
+            rewrite = await uow.rewrites.get(job.rewrite_id)
+            if rewrite is None:
+                return
+            rewrite.status = status
+            rewrite.text = text
+            rewrite.score = score
+            rewrite.new_facts = [fact.text for fact in facts]
+            rewrite.created_at = self._clock()
             await uow.commit()
 
     async def aclose(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from tests.fakebot import (
     FakeTelegram,
     RecordingRequest,
     SentMessage,
+    callback,
     command,
     inline_buttons,
     make_user,
@@ -420,6 +422,30 @@ async def test_daily_limit_counts_received_rewrites_until_the_next_day(
         calls = await bot.press(anna, review.message, button)
         assert [c for c in calls if c.method == "editMessageText"]
         assert len(llm.calls) == 4
+
+
+async def test_presses_at_once_from_many_chats_never_pass_the_daily_limit(
+    database_url: str, telegram: FakeTelegram, texts: Texts, llm: FakeLLMServer
+) -> None:
+    async with running_bot(
+        database_url, telegram, texts, drafts_per_minute=20, **llm_settings(llm, llm_daily_limit=3)
+    ) as bot:
+        anna = make_user(835, "Anna")
+        reviews = [await bot.replies(private_text(anna, f"{DRAFT_IT} ({n})")) for n in range(12)]
+        llm.answer_slowly(REWRITE_IT, 0.3)
+        mark = bot.telegram.mark()
+        # Twelve presses at once, as from twelve chats: none waits for another's answer.
+        await asyncio.gather(
+            *(
+                bot.send(callback(anna, review.message, _button(review, "review.rewrite:")))
+                for [review] in reviews
+            )
+        )
+        answers = [c for c in bot.telegram.calls()[mark:] if c.method == "answerCallbackQuery"]
+        refused = [a for a in answers if "Hai usato le 3 riscritture" in str(a.params.get("text"))]
+        assert len(llm.calls) == 3
+        assert (len(answers), len(refused)) == (12, 9)
+        assert sorted(r.status for r in await _rewrites(bot)) == ["ok", "ok", "ok"]
 
 
 async def test_someone_elses_review_gets_no_rewrite(llm_bot: Bot, llm: FakeLLMServer) -> None:
