@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -265,7 +265,7 @@ class RewriteRepository:
     ) -> int:
         """How many of the user's rewrites with these statuses were made from `since` on,
         with those in status `reserved` made after `reserved_after` (in progress)."""
-        counted = Rewrite.status.in_(statuses)
+        counted: ColumnElement[bool] = Rewrite.status.in_(statuses)
         if reserved is not None and reserved_after is not None:
             counted = or_(
                 counted, and_(Rewrite.status == reserved, Rewrite.created_at > reserved_after)
