@@ -138,10 +138,13 @@ def review_keyboard(
     *,
     details: bool = False,
     rewrite: bool = False,
+    private: bool = True,
 ) -> InlineKeyboardMarkup:
     """Buttons: other platforms, details on/off, a new version, "I posted it".
 
-    With `rewrite` (a language model is configured), a "suggest a rewrite" button too.
+    With `rewrite` (a language model is configured), a "suggest a rewrite" button too. In a
+    group (`private` false) only the buttons that change the review in place: a new
+    version, a post and a rewrite are the author's own business, in private.
     """
     review_id = stored.review_id
     platforms = [
@@ -161,6 +164,8 @@ def review_keyboard(
             texts.raw(lang, "review.button_details"), callback_data=f"review.details:{review_id}:1"
         )
     )
+    if not private:
+        return InlineKeyboardMarkup([platforms, [toggle]])
     rows = [
         platforms,
         [toggle],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.coach import PLATFORMS, Checklist, Review
 from storage.models import Draft, DraftReview, utcnow
@@ -75,6 +77,7 @@ class StoredReview:
     version: int
     review: Review
     comparison: Comparison | None = None
+    text: str = ""  # the draft's own text, where the caller shows it again
 
 
 def _compare(previous: DraftReview, review: Review) -> Comparison:
@@ -258,7 +261,14 @@ class ReviewService:
             if chosen != row.platform:
                 review_id = await self._store(uow, draft.id, review, user_id)
                 await uow.commit()
-            return _stored(review_id, draft.id, user_id, draft.version, review, previous)
+            stored = _stored(review_id, draft.id, user_id, draft.version, review, previous)
+            return dataclasses.replace(stored, text=draft.text)
+
+    async def why_refused(self, review_id: int, user_id: int) -> Literal["gone", "not_yours"]:
+        """Why a review id was refused: it does not exist (any more), or it is not theirs."""
+        async with self._uow() as uow:
+            row = await uow.drafts.get_review(review_id)
+            return "gone" if row is None or row.user_id == user_id else "not_yours"
 
     async def start_revision(self, review_id: int, user_id: int) -> bool:
         """Make the user's next draft a new version of this review's draft."""

@@ -178,6 +178,7 @@ class ReviewTexts(_Section):
     rejected_too_fast: Template
     revise_prompt: Template
     not_yours: Template
+    gone: Template
 
 
 class ItemTexts(_Section):
@@ -499,6 +500,7 @@ class GroupTexts(_Section):
     credited_to_nobody_forwarded: Template
     button_full_review: Template
     deep_link_not_yours: Template
+    deep_link_gone: Template
     leaderboard_title: Template
     leaderboard_row: Template
     leaderboard_row_no_revisions: Template

@@ -351,7 +351,7 @@ async def review_in_group(
     if group.review_mode == "full" and not for_someone_else:
         await message.reply_text(
             render_review(context.texts, lang, stored),
-            reply_markup=review_keyboard(context.texts, lang, stored),
+            reply_markup=review_keyboard(context.texts, lang, stored, private=False),
         )
         return
     # The full review goes through a deep link: we never write first to someone in private.
@@ -406,7 +406,8 @@ async def open_full_review(
     """The deep link from a group verdict, opened in private: the full review, if it is theirs."""
     stored = await context.services.reviews.reopen(review_id, user_id, reply_language=context.lang)
     if stored is None:
-        await context.bot.send_message(chat_id, context.render("groups.deep_link_not_yours"))
+        reason = await context.services.reviews.why_refused(review_id, user_id)
+        await context.bot.send_message(chat_id, context.render(f"groups.deep_link_{reason}"))
         return
     await context.bot.send_message(
         chat_id,

@@ -6,7 +6,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
 from bot.history import HistoryPage
-from bot.replies import edit_in_place, require_callback, require_message, require_user
+from bot.replies import (
+    edit_in_place,
+    require_callback,
+    require_message,
+    require_user,
+    split_message,
+)
 from bot.review_view import render_review, review_keyboard
 from bot.texts import Texts
 
@@ -107,6 +113,10 @@ async def open_draft(update: Update, context: CoachContext) -> None:
         return
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
+    # The draft's text first, as it was sent and without markup, so it can be copied and
+    # revised; then its review.
+    for part in split_message(stored.text):
+        await context.bot.send_message(chat_id, part, parse_mode=None)
     await context.bot.send_message(
         chat_id,
         render_review(context.texts, context.lang, stored),

@@ -9,6 +9,7 @@ from telegram.error import Forbidden
 
 from bot.coach import PLATFORMS
 from bot.context import CoachContext
+from bot.handlers import review
 from bot.posts import RecordedPost
 from bot.replies import close_keyboard, require_callback, require_message, require_user
 from bot.results import METRICS, QUICK_VALUES, InvalidResultError, ResultsQuestion
@@ -44,7 +45,7 @@ async def record_from_review(update: Update, context: CoachContext) -> None:
     review_id = int(context.match.group(1)) if context.match else 0
     recorded = await context.services.posts.record_from_review(review_id, query.from_user.id)
     if recorded is None:
-        await query.answer(context.render("review.not_yours"), show_alert=True)
+        await review.refuse(query, context, review_id)
         return
     if not recorded.created:
         await query.answer(context.render("posts.already"), show_alert=True)

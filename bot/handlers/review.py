@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import CallbackQuery, Message, MessageEntity, Update
+from telegram.constants import ChatType
 
 from bot import metrics
 from bot.context import CoachContext
@@ -95,8 +96,14 @@ async def _reopen(
         review_id, query.from_user.id, reply_language=context.lang, platform=platform
     )
     if stored is None:
-        await query.answer(context.render("review.not_yours"), show_alert=True)
+        await refuse(query, context, review_id)
     return stored
+
+
+async def refuse(query: CallbackQuery, context: CoachContext, review_id: int) -> None:
+    """Answer a button whose review is gone, or someone else's, saying which."""
+    reason = await context.services.reviews.why_refused(review_id, query.from_user.id)
+    await query.answer(context.render(f"review.{reason}"), show_alert=True)
 
 
 async def _show(
@@ -112,6 +119,7 @@ async def _show(
             stored,
             details=details,
             rewrite=context.services.rewrites is not None,
+            private=query.message is None or query.message.chat.type == ChatType.PRIVATE,
         ),
     )
 
@@ -140,7 +148,7 @@ async def start_revision(update: Update, context: CoachContext) -> None:
     query = require_callback(update)
     review_id = int(context.match.group(1)) if context.match else 0
     if not await context.services.reviews.start_revision(review_id, query.from_user.id):
-        await query.answer(context.render("review.not_yours"), show_alert=True)
+        await refuse(query, context, review_id)
         return
     await query.answer()
     if query.message is not None:

@@ -85,7 +85,10 @@ async def test_history_pages_and_reopens_a_draft(bot: Bot) -> None:
     assert "Bozza numero 0" in (edit.text or "")
     before = len(bot.telegram.sent_messages())
     await bot.press(luca, page.message, _button(page, "history.open:"))
-    [reopened] = bot.telegram.sent_messages()[before:]
+    text, reopened = bot.telegram.sent_messages()[before:]
+    # The draft's own text comes back, without markup, ready to copy and revise.
+    assert text.text == f"Bozza numero 6: {DRAFT}"
+    assert text.parse_mode is None
     assert "/100" in (reopened.plain_text or "")
     assert any(d.startswith("review.revise:") for _, d in inline_buttons(reopened.message))
 

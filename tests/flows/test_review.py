@@ -199,11 +199,24 @@ async def test_someone_else_cannot_use_my_review_buttons(bot: Bot) -> None:
     await groups.joined(-100208, "supergroup", "Studio", "it")
     await groups.change(-100208, "mode", "full")
     [reply] = await bot.replies(group_text(anna, group, "/review " + DRAFT_IT))
-    for prefix in ("review.posted:", "review.revise:", "review.details:"):
-        calls = await bot.press(eve, reply.message, _button(reply, prefix))
+    # In the group only what changes the review in place: no "new version", no "posted".
+    data = [d for _, d in inline_buttons(reply.message)]
+    assert not [d for d in data if d.startswith(("review.posted:", "review.revise:"))]
+    review_id = _button(reply, "review.details:").split(":")[1]
+    for data in (
+        f"review.posted:{review_id}",
+        f"review.revise:{review_id}",
+        f"review.details:{review_id}:1",
+    ):
+        calls = await bot.press(eve, reply.message, data)
         [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
         assert answer.params.get("show_alert") is True
+        assert "di un'altra persona" in str(answer.params.get("text"))
         assert not [c for c in calls if c.method in ("editMessageText", "sendMessage")]
+    # Anna opens the details in place: still no private-only buttons.
+    calls = await bot.press(anna, reply.message, f"review.details:{review_id}:1")
+    [edit] = [c for c in calls if c.method == "editMessageText"]
+    assert "review.revise:" not in str(edit.params.get("reply_markup"))
     async with bot.sessions() as session:
         assert (await session.execute(select(func.count()).select_from(Post))).scalar() == 0
 
@@ -214,6 +227,11 @@ async def test_forged_review_id_is_refused(bot: Bot) -> None:
     calls = await bot.press(anna, reply.message, "review.posted:999999")
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert answer.params.get("show_alert") is True
+    # A review that does not exist is not "someone else's".
+    assert "non esiste più" in str(answer.params.get("text"))
+    calls = await bot.press(anna, reply.message, "review.details:999999:1")
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert "non esiste più" in str(answer.params.get("text"))
     calls = await bot.press(anna, reply.message, "review.platform:1:myspace")
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert "non è più valido" in str(answer.params.get("text"))
