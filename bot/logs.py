@@ -83,7 +83,7 @@ QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio", "hp
 OWN_LOGGERS = ("bot", "storage")
 HIDDEN = "[HIDDEN]"
 # What a library's DEBUG argument may be and still be shown: a method name, a path, a URL.
-_NAME = re.compile(r"[\w.:/@-]{0,64}")
+_NAME = re.compile(r"[\w.:/@-]{0,64}|https?://[\w.:/@%-]{1,256}")
 # APScheduler's warning for a tick that found the previous one still running.
 _SKIPPED_RUN = "maximum number of running instances reached"
 # A skipped tick this long after the last one belongs to a new long run: say it again.

@@ -141,10 +141,12 @@ def test_webhook_mode_from_set_webhook_to_sigterm(
     assert DEFAULT_TOKEN not in output
     assert DEFAULT_TOKEN.split(":", 1)[1] not in output
     assert SECRET not in output
-    # PTB logs setWebhook's parameters at DEBUG: redaction, not silence, kept the secret out.
+    # PTB logs setWebhook's call at DEBUG: its name stays, its parameters (the secret, and
+    # for sends the users' text) do not; its API URL, with the token, is redacted.
     assert any(
-        "setWebhook" in entry["message"] and "[REDACTED]" in entry["message"] for entry in entries
+        "setWebhook" in entry["message"] and "[HIDDEN]" in entry["message"] for entry in entries
     )
+    assert any("[REDACTED]" in entry["message"] for entry in entries)
 
 
 def test_sigterm_in_polling_mode_finishes_the_reply_in_flight_and_exits_0(
