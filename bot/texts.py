@@ -536,6 +536,7 @@ class TipTexts(_Section):
 class FallbackTexts(_Section):
     """Replies to messages the bot does not handle."""
 
+    unknown_command: Template
     unsupported: Template
 
 

@@ -130,8 +130,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             & filters.CAPTION,
             review.review_caption,
         ),
-        # Last: buttons nobody recognised, and private messages nobody handled.
+        # Last: buttons nobody recognised, commands nobody knows (in private: in a group
+        # they may be another bot's), and private messages nobody handled.
         CallbackQueryHandler(fallback.answer_stale_button),
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.COMMAND,
+            fallback.reply_unknown_command,
+        ),
         MessageHandler(
             filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, fallback.reply_unsupported
         ),

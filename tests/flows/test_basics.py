@@ -49,8 +49,17 @@ async def test_unknown_telegram_language_gets_italian(bot: Bot) -> None:
 async def test_second_start_welcomes_back(bot: Bot) -> None:
     anna = make_user(104, "Anna")
     await bot.replies(command(anna, "/start"))
+    await bot.replies(command(anna, "/cancel"))
     reply, *_ = await bot.replies(command(anna, "/start"))
     assert "Bentornat" in (reply.plain_text or "")
+
+
+async def test_start_in_the_middle_of_onboarding_says_one_thing(bot: Bot) -> None:
+    anna = make_user(123, "Anna")
+    await bot.replies(command(anna, "/start"))
+    resume, question = await bot.replies(command(anna, "/start"))
+    assert resume.plain_text == "Riprendiamo da dove eravamo rimasti."
+    assert "lingua" in (question.plain_text or "")
 
 
 async def test_name_with_html_is_escaped(bot: Bot) -> None:
@@ -192,3 +201,14 @@ async def test_private_message_without_command_is_not_unsupported(bot: Bot) -> N
     replies = await bot.replies(private_text(make_user(112, "Anna"), "Una bozza di prova"))
     assert replies
     assert "non lo so ancora gestire" not in (replies[0].plain_text or "")
+
+
+async def test_unknown_command_points_to_help(bot: Bot) -> None:
+    mario = make_user(121, "Mario", language_code="it")
+    await bot.replies(command(mario, "/start"))
+    [reply] = await bot.replies(command(mario, "/pubblica"))
+    assert reply.plain_text == "Non conosco il comando /pubblica: /help elenca quelli che ho."
+    [reply] = await bot.replies(
+        command(make_user(122, "Jo", language_code="en"), "/x@postcoach_bot")
+    )
+    assert reply.plain_text == "I don't know the command /x: /help lists the ones I have."

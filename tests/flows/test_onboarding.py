@@ -161,9 +161,9 @@ async def test_onboarding_survives_a_restart(
         second = Bot(restarted, telegram, bot.sessions, bot.clock)
         replies = await second.replies(command(luca, "/start"))
         # One thing to say: where we were, and the question (no "welcome back" first).
-        resume, question = [r.plain_text or "" for r in replies]
+        resume, topics = [r.plain_text or "" for r in replies]
         assert resume == "Riprendiamo da dove eravamo rimasti."
-        assert "temi" in question
+        assert "temi" in topics
         understood, question = await second.replies(private_text(luca, "strutture in acciaio"))
         assert "«strutture in acciaio»: per esempio" in (understood.plain_text or "")
         assert "A chi ti rivolgi" in (question.plain_text or "")

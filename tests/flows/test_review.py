@@ -200,8 +200,8 @@ async def test_someone_else_cannot_use_my_review_buttons(bot: Bot) -> None:
     await groups.change(-100208, "mode", "full")
     [reply] = await bot.replies(group_text(anna, group, "/review " + DRAFT_IT))
     # In the group only what changes the review in place: no "new version", no "posted".
-    data = [d for _, d in inline_buttons(reply.message)]
-    assert not [d for d in data if d.startswith(("review.posted:", "review.revise:"))]
+    shown = [d for _, d in inline_buttons(reply.message)]
+    assert not [d for d in shown if d.startswith(("review.posted:", "review.revise:"))]
     review_id = _button(reply, "review.details:").split(":")[1]
     for data in (
         f"review.posted:{review_id}",
