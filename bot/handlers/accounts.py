@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from telegram import Update, User
 
+from bot import metrics
 from bot.accounts import Person
 from bot.context import CoachContext
+
+logger = logging.getLogger(__name__)
 
 
 def person_of(user: User) -> Person:
@@ -31,4 +35,6 @@ async def load_account(update: Update, context: CoachContext) -> None:
         # Writing to us again means they can be written to again (schedules restart).
         await context.services.nudges.set_active(user.id, True)
         account = replace(account, is_active=True)
+        metrics.count_reach("back")
+        logger.info("user %s wrote again: active, sends resume", user.id)
     context.account = account

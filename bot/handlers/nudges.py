@@ -124,10 +124,14 @@ async def deliver(context: CoachContext, delivery: Delivery, outcomes: Confirmat
             else:
                 text, keyboard = compose(context.texts, delivery)
                 await context.bot.send_message(delivery.user_id, text, reply_markup=keyboard)
-    except Forbidden:
+    except Forbidden as refused:
         # Blocked: stop writing to them until they come back.
         await nudges.set_active(delivery.user_id, False)
         await outcomes.add(delivery.send_id, delivered=False)
+        metrics.count_reach("inactive")
+        logger.info(
+            "user %s refused a nudge (%s): marked inactive", delivery.user_id, refused.message
+        )
         return
     except TimedOut as error:
         if not _may_have_arrived(error):
@@ -363,3 +367,7 @@ async def track_private_membership(update: Update, context: CoachContext) -> Non
         return
     blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
     await context.services.nudges.set_active(change.from_user.id, not blocked)
+    metrics.count_reach("blocked" if blocked else "back")
+    logger.info(
+        "user %s %s", change.from_user.id, "blocked the bot" if blocked else "unblocked the bot"
+    )

@@ -21,7 +21,14 @@ from bot.texts import Texts
 from storage.database import create_session_factory
 from storage.migrate import upgrade_engine
 from storage.models import User
-from tests.fakebot import FakeTelegram, RecordingRequest, make_user, private_text
+from tests.fakebot import (
+    FakeTelegram,
+    RecordingRequest,
+    make_user,
+    my_chat_member,
+    private_chat,
+    private_text,
+)
 from tests.flows.conftest import Bot, FakeClock, settings_for
 from tests.flows.test_review import DRAFT_IT, SCORE
 
@@ -181,3 +188,34 @@ async def test_a_stop_drops_the_updates_still_queued(paced: Bot) -> None:
     assert time.monotonic() - started < 3
     assert _counter(metrics.CHAT_QUEUE_DROPPED, "stopping") >= dropped + 14
     assert len(paced.telegram.sent_messages(ANNA["id"])) < 10
+
+
+async def test_a_block_and_a_return_are_one_info_line_each_and_counted(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _known(bot, BEA)
+    before = {event: _counter(metrics.REACHABILITY, event) for event in metrics.REACH_EVENTS}
+    with caplog.at_level(logging.INFO, logger="bot.handlers"):
+        await bot.send(my_chat_member(private_chat(BEA), BEA, "member", "kicked"))
+        await bot.send(my_chat_member(private_chat(BEA), BEA, "kicked", "member"))
+        bot.telegram.block_user(BEA["id"])  # blocked without the bot hearing of it
+        await bot.send(private_text(BEA, "/help"))
+        bot.telegram.unblock_user(BEA["id"])
+        await bot.send(private_text(BEA, "/help"))
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("bot.handlers")]
+    refused = "Forbidden: bot was blocked by the user"
+    assert lines == [
+        f"user {BEA['id']} blocked the bot",
+        f"user {BEA['id']} unblocked the bot",
+        f"user {BEA['id']} refused a reply ({refused}): marked inactive",
+        f"user {BEA['id']} wrote again: active, sends resume",
+    ]
+    after = {event: _counter(metrics.REACHABILITY, event) for event in metrics.REACH_EVENTS}
+    assert {event: after[event] - before[event] for event in after} == {
+        "blocked": 1,
+        "refused": 1,
+        "inactive": 1,
+        "back": 2,
+    }
+    async with bot.sessions() as session:
+        assert await session.scalar(select(User.is_active).where(User.id == BEA["id"])) is True
