@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -12,6 +12,7 @@ from bot.groups.service import GroupService
 from bot.history import HistoryService
 from bot.nudges.service import NudgeService
 from bot.pacing import ChatPacer
+from bot.pastes import Pastes
 from bot.posts import PostService
 from bot.privacy import PrivacyService
 from bot.profiles import ProfileService
@@ -43,6 +44,8 @@ class Services:
     clock: Clock
     # Only when a language model is configured (LLM_BASE_URL and LLM_MODEL).
     rewrites: RewriteService | None = None
+    # Parts of long pastes that Telegram split, waiting for the rest.
+    pastes: Pastes = field(default_factory=Pastes)
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

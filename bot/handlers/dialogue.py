@@ -42,7 +42,7 @@ async def route_text(update: Update, context: CoachContext) -> None:
         return
     else:
         # Not a link after a post, or no dialogue at all: a draft.
-        await review.review_text(update, context)
+        await review.review_pasted_text(update, context)
 
 
 async def route_location(update: Update, context: CoachContext) -> None:

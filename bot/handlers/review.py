@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
@@ -62,6 +64,26 @@ async def _review_and_reply(update: Update, context: CoachContext, text: str) ->
 async def review_text(update: Update, context: CoachContext) -> None:
     """A plain text in a private chat is a draft: review it."""
     await _review_and_reply(update, context, require_message(update).text or "")
+
+
+async def review_pasted_text(update: Update, context: CoachContext) -> None:
+    """A plain draft, joined first with the rest of a long paste Telegram split in parts."""
+    message = require_message(update)
+    pastes = context.services.pastes
+    text, token = pastes.add(message.chat_id, message.text or "")
+    if token is None:
+        await _review_and_reply(update, context, text)
+        return
+    # A full-length part: the rest may be right behind it, as the next update of this chat.
+    context.application.create_task(_review_if_alone(update, context, token), update=update)
+
+
+async def _review_if_alone(update: Update, context: CoachContext, token: object) -> None:
+    pastes = context.services.pastes
+    await asyncio.sleep(pastes.window)
+    text = pastes.release(require_message(update).chat_id, token)
+    if text is not None:
+        await _review_and_reply(update, context, text)
 
 
 async def review_caption(update: Update, context: CoachContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -315,3 +316,41 @@ async def test_a_flood_of_drafts_gets_one_slow_down_answer_and_others_are_not_sl
     bot.clock.advance(timedelta(seconds=60))
     [again] = await bot.replies(private_text(aldo, DRAFT_IT))
     assert SCORE.search(again.plain_text or "")
+
+
+def _long_paste(length: int) -> str:
+    sentence = "Abbiamo rinforzato la scuola di Modena con fibre di carbonio in sei settimane. "
+    return (sentence * (length // len(sentence) + 1))[:length]
+
+
+async def _wait_for_messages(bot: Bot, count: int, chat_id: int, within: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while len([m for m in bot.telegram.sent_messages() if m.chat_id == chat_id]) < count:
+        assert loop.time() < deadline, "the bot did not answer in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_long_paste_split_by_telegram_is_reviewed_once(bot: Bot) -> None:
+    anna = make_user(260, "Anna")
+    paste = _long_paste(5000)
+    first, rest = paste[:4096], paste[4096:]
+    assert await bot.replies(private_text(anna, first)) == []  # held for the rest
+    [review] = await bot.replies(private_text(anna, rest))
+    assert SCORE.search(review.plain_text or "")
+    # One draft, the whole text: past LinkedIn's limit, which the review says.
+    async with bot.sessions() as session:
+        drafts = (await session.execute(select(Draft).where(Draft.user_id == 260))).scalars()
+        [draft] = list(drafts)
+    assert draft.text == paste
+    assert "5000 caratteri" in (review.plain_text or "")
+    await asyncio.sleep(2)  # the held part's wait ends without a second review
+    assert [m for m in bot.telegram.sent_messages() if m.chat_id == 260] == [review]
+
+
+async def test_a_message_of_exactly_one_part_is_still_reviewed_alone(bot: Bot) -> None:
+    anna = make_user(261, "Anna")
+    assert await bot.replies(private_text(anna, _long_paste(4096))) == []
+    await _wait_for_messages(bot, 1, 261)
+    [review] = [m for m in bot.telegram.sent_messages() if m.chat_id == 261]
+    assert SCORE.search(review.plain_text or "")
