@@ -1,9 +1,10 @@
-"""The progress picture: posts per week against the weekly goal, and the checklist score.
+"""The progress picture: posts per week against the weekly goal, and the checklist score,
+in two panels over the same weeks.
 
 Drawn headless with matplotlib's object-oriented API: each call builds its own `Figure` on
 an Agg canvas and drops it, so there is no pyplot, no global figure registry and no display.
 Every text on the picture comes from the caller (prompts/), which keeps this module free of
-user-visible strings. The PNG is about 1000×600 px with large type, to be read on a phone.
+user-visible strings. The PNG is 1000×1000 px with large type, to be read on a phone.
 """
 
 from __future__ import annotations
@@ -18,12 +19,10 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from matplotlib.artist import Artist
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 WEEKS = 12
-WIDTH_PX, HEIGHT_PX, DPI = 1000, 600, 100
+WIDTH_PX, HEIGHT_PX, DPI = 1000, 1000, 100
 
 # Okabe-Ito colours: told apart by colour-blind readers too.
 _BAR_COLOUR = "#0072B2"
@@ -31,9 +30,10 @@ _GOAL_COLOUR = "#D55E00"
 _SCORE_COLOUR = "#009E73"
 _TITLE_SIZE, _LABEL_SIZE, _TICK_SIZE = 22, 16, 14
 # Fixed margins (fractions of the figure) fitted to the fixed size and type above, with room
-# for the legend under the axes. A layout engine would find the same ones at about half
-# again the render time.
-_MARGINS = {"left": 0.075, "right": 0.915, "top": 0.89, "bottom": 0.175}
+# for the goal's name right of the bars and the slanted dates under them. A layout engine
+# would find the same ones at about half again the render time.
+_MARGINS = {"left": 0.08, "right": 0.85, "top": 0.9, "bottom": 0.1}
+_PANEL_GAP = 0.28
 _SCORE_TICKS = range(0, 101, 20)
 
 # matplotlib promises no thread safety; renders are short, so one at a time.
@@ -96,7 +96,8 @@ def chart_weeks(points: Sequence[WeekPoint], count: int = WEEKS) -> list[WeekPoi
 
 
 def progress_chart(points: Sequence[WeekPoint], goal: int, labels: ChartLabels) -> bytes:
-    """A PNG of the last 12 weeks: posts as bars, the goal dashed, the score as a line."""
+    """A PNG of the last 12 weeks: posts as bars with the goal dashed, and below them the
+    score as a line."""
     weeks = chart_weeks(points)
     with _render_lock:
         return _render(weeks, max(goal, 0), labels)
@@ -123,13 +124,13 @@ def _render(weeks: list[WeekPoint], goal: int, labels: ChartLabels) -> bytes:
 
 
 def _draw(figure: Figure, weeks: list[WeekPoint], goal: int, labels: ChartLabels) -> None:
-    """Bars, goal line, score line, axes and legend."""
-    from matplotlib.patches import Patch
+    """Two panels on one week axis: posts per week with the goal above, the mean score
+    below. Two scales on one panel put the goal of 2 posts at the height of a score of 80,
+    and labels on the bars on top of the score's dots."""
     from matplotlib.ticker import MaxNLocator
 
-    figure.subplots_adjust(**_MARGINS)
-    posts_axes = figure.add_subplot()
-    score_axes = posts_axes.twinx()
+    figure.subplots_adjust(**_MARGINS, hspace=_PANEL_GAP)
+    posts_axes, score_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     positions = list(range(len(weeks)))
     counts = [week.posts for week in weeks]
 
@@ -137,58 +138,57 @@ def _draw(figure: Figure, weeks: list[WeekPoint], goal: int, labels: ChartLabels
     posts_axes.bar_label(
         bars, labels=[str(count) if count else "" for count in counts], fontsize=_TICK_SIZE
     )
-    # A patch, not the bars themselves: with no weeks there are no bars to take a colour from.
-    handles: list[Artist] = [Patch(color=_BAR_COLOUR)]
-    texts = [_drawable(labels.posts)]
     if goal > 0:
-        handles.append(
-            posts_axes.axhline(goal, color=_GOAL_COLOUR, linestyle="--", linewidth=2.5, zorder=3)
+        posts_axes.axhline(goal, color=_GOAL_COLOUR, linestyle="--", linewidth=2.5, zorder=3)
+        # The goal is named at the line's end, outside the bars, instead of in a legend.
+        posts_axes.annotate(
+            f"{_drawable(labels.goal)} {goal}",
+            xy=(1, goal),
+            xycoords=("axes fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            color=_GOAL_COLOUR,
+            fontsize=_LABEL_SIZE,
+            annotation_clip=False,
         )
-        texts.append(_drawable(labels.goal))
+    # Head room above the tallest bar or the goal for the count printed on top.
+    posts_axes.set_ylim(0, max([*counts, goal, 1]) * 1.3)
+    posts_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    posts_axes.set_title(
+        _drawable(labels.posts), fontsize=_LABEL_SIZE, color=_BAR_COLOUR, loc="left"
+    )
+
     # A week without reviewed drafts has no score: NaN leaves a gap instead of a fake zero.
     scores = [math.nan if week.average_score is None else week.average_score for week in weeks]
-    (score_line,) = score_axes.plot(
+    score_axes.plot(
         positions,
         scores,
         color=_SCORE_COLOUR,
         linewidth=2.5,
         marker="o",
-        markersize=8,
+        markersize=9,
         clip_on=False,  # a score of 100 sits on the frame; keep its marker whole
     )
-    handles.append(score_line)
-    texts.append(_drawable(labels.score))
-
-    # Head room above the tallest bar or the goal for the count printed on top.
-    posts_axes.set_ylim(0, max([*counts, goal, 1]) * 1.25)
-    posts_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     score_axes.set_ylim(0, 100)
     score_axes.set_yticks(_SCORE_TICKS)
-    posts_axes.set_xlim(-0.6, max(len(weeks), 1) - 0.4)
-    posts_axes.set_xticks(
+    score_axes.set_title(
+        _drawable(labels.score), fontsize=_LABEL_SIZE, color=_SCORE_COLOUR, loc="left"
+    )
+
+    score_axes.set_xlim(-0.6, max(len(weeks), 1) - 0.4)
+    score_axes.set_xticks(
         positions, [week.week_start.strftime(labels.week_format) for week in weeks]
     )
-    _style(posts_axes, _drawable(labels.posts), _BAR_COLOUR)
-    _style(score_axes, _drawable(labels.score), _SCORE_COLOUR)
-    posts_axes.grid(axis="y", alpha=0.3)
-    posts_axes.set_axisbelow(True)
-    posts_axes.set_title(_drawable(labels.title), fontsize=_TITLE_SIZE, pad=14)
-    figure.legend(
-        handles,
-        texts,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncols=len(handles),
-        fontsize=_LABEL_SIZE,
-        frameon=False,
-    )
-
-
-def _style(axes: Axes, label: str, colour: str) -> None:
-    """Large ticks and a coloured axis label, so each axis reads as its series."""
-    axes.set_ylabel(label, fontsize=_LABEL_SIZE, color=colour)
-    axes.tick_params(labelsize=_TICK_SIZE)
-    axes.spines["top"].set_visible(False)
+    # Twelve dates side by side stay readable on a phone only at an angle.
+    score_axes.tick_params(axis="x", labelrotation=45)
+    for axes in (posts_axes, score_axes):
+        axes.tick_params(labelsize=_TICK_SIZE)
+        axes.spines["top"].set_visible(False)
+        axes.spines["right"].set_visible(False)
+        axes.grid(axis="y", alpha=0.3)
+        axes.set_axisbelow(True)
+    figure.suptitle(_drawable(labels.title), fontsize=_TITLE_SIZE)
 
 
 def _drawable(text: str) -> str:

@@ -33,10 +33,10 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 def assert_phone_sized_png(png: bytes) -> None:
-    """A PNG that opens, about 1000×600 px."""
+    """A PNG that opens, about 1000 px wide and not much taller than wide."""
     width, height = png_size(png)
     assert 900 <= width <= 1200
-    assert 500 <= height <= 800
+    assert 500 <= height <= 1200
     pixels = image.imread(io.BytesIO(png), format="png")
     assert pixels.shape[:2] == (height, width)
 
@@ -139,3 +139,27 @@ def test_no_points_give_no_weeks() -> None:
 def test_impossible_weeks_are_refused(posts: int, score: float | None) -> None:
     with pytest.raises(ValueError, match=r"posts|average_score"):
         WeekPoint(week_start=MONDAY, posts=posts, average_score=score)
+
+
+def test_posts_and_score_have_a_panel_each_so_their_marks_never_meet() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from bot.charts import _draw, chart_weeks
+
+    figure = Figure(figsize=(WIDTH_PX / 100, HEIGHT_PX / 100), dpi=100)
+    canvas = FigureCanvasAgg(figure)
+    _draw(figure, chart_weeks(TWELVE_FULL_WEEKS), 2, LABELS)
+    canvas.draw()
+    posts_axes, score_axes = figure.axes
+    # One scale per panel: the goal of 2 posts is not drawn at the height of a score of 80.
+    assert posts_axes.bbox.y0 > score_axes.bbox.y1
+    assert [line.get_ydata()[0] for line in posts_axes.get_lines()] == [2]
+    assert score_axes.get_ylim() == (0, 100)
+    [score_line] = score_axes.get_lines()
+    assert list(score_line.get_ydata()) == [p.average_score for p in TWELVE_FULL_WEEKS]
+    # The count on each bar stays inside the posts panel.
+    renderer = canvas.get_renderer()
+    for label in posts_axes.texts:
+        assert label.get_window_extent(renderer).y0 >= posts_axes.bbox.y0
+    figure.clear()
