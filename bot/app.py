@@ -117,6 +117,7 @@ def build_application(
             clock,
             timedelta(minutes=settings.nudge_grace_minutes),
             timedelta(seconds=settings.nudge_lease_seconds),
+            timedelta(hours=settings.first_reminder_delay_hours),
         ),
         pacer=ChatPacer(),
         groups=GroupService(uow, clock),

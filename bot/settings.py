@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # that died: another process takes it over (and may send it again, see README "Crash
     # safety"). A live process renews its claims every third of it while it sends them.
     nudge_lease_seconds: int = Field(default=30, ge=5, le=3600)
+    # No reminder this soon after onboarding: a new user is greeted, not nudged at once.
+    first_reminder_delay_hours: float = Field(default=12, ge=0, le=7 * 24)
     # Drafts one user may have reviewed in a minute; over it, one "slow down" answer.
     drafts_per_minute: int = Field(default=10, ge=1, le=1000)
     # Messages per second to Telegram overall (Telegram allows about 30).

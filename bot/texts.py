@@ -420,6 +420,7 @@ class PrivacyTexts(_Section):
 class NudgeTexts(_Section):
     """Reminders: the ideas, their tone, their buttons, /pause, /resume and /quiet."""
 
+    intro_welcome: Template
     intro_light: Template
     intro_encourage: Template
     intro_steady: Template
@@ -432,7 +433,10 @@ class NudgeTexts(_Section):
     idea_comment_three: Template
     idea_update_profile: Template
     idea_review_results: Template
-    topic_fallback: Template
+    idea_show_result_any: Template
+    idea_explain_simply_any: Template
+    idea_opinion_news_any: Template
+    idea_ask_audience_any: Template
     audience_fallback: Template
     button_write: Template
     button_snooze_1h: Template

@@ -32,6 +32,7 @@ from bot.groups.service import (
     LeaderboardRow,
 )
 from bot.handlers.accounts import person_of
+from bot.handlers.nudges import render_idea
 from bot.handlers.profile import WEEKDAY_KEYS
 from bot.replies import edit_in_place, require_callback, require_message, require_user
 from bot.review_view import render_review, reply_rejection, review_keyboard
@@ -581,10 +582,11 @@ async def _post_challenge(context: CoachContext, due: DueChallenge) -> None:
             await context.bot.send_message(due.chat_id, "\n".join(lines))
         else:
             await context.bot.send_message(due.chat_id, texts.render(lang, "groups.recap_empty"))
-    idea = texts.render(
+    idea = render_idea(
+        texts,
         lang,
-        f"nudges.idea_{due.idea}",
-        topic=due.theme or texts.raw(lang, "nudges.topic_fallback"),
+        due.idea,
+        topic=due.theme or None,
         audience=texts.raw(lang, "nudges.audience_fallback"),
         platform=texts.raw(lang, "platforms.linkedin"),
     )

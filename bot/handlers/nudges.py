@@ -46,6 +46,16 @@ PAUSE_PATTERN = rf"^nudge\.pause:{_ID}$"
 SENDERS = 8
 
 
+def render_idea(
+    texts: Texts, lang: str, idea: str, *, topic: str | None, audience: str, platform: str
+) -> str:
+    """An idea for a post, about the topic; without one, its wording for any work."""
+    text_id = f"nudges.idea_{idea}"
+    if topic is None and f"{text_id}_any" in texts.ids():
+        text_id += "_any"
+    return texts.render(lang, text_id, topic=topic or "", audience=audience, platform=platform)
+
+
 def compose(texts: Texts, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup]:
     """The nudge's text, personalised, and its buttons."""
     lang = texts.language_of(delivery.language, delivery.telegram_language)
@@ -57,10 +67,11 @@ def compose(texts: Texts, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup
     )
     lines = [texts.render(lang, f"nudges.intro_{delivery.tone}")]
     lines.append(
-        texts.render(
+        render_idea(
+            texts,
             lang,
-            f"nudges.idea_{delivery.idea or 'show_result'}",
-            topic=topic or texts.raw(lang, "nudges.topic_fallback"),
+            delivery.idea or "show_result",
+            topic=topic,
             audience=audience,
             platform=texts.raw(lang, f"platforms.{delivery.platform or 'linkedin'}"),
         )
@@ -106,6 +117,8 @@ async def _send_weekly(context: CoachContext, delivery: Delivery) -> None:
         ]
     )
     await context.bot.send_message(delivery.user_id, text)
+    if not stats.has_chart:
+        return  # an empty chart says nothing the text did not
     png = await draw_chart(context, delivery.user_id, lang, stats)
     await context.bot.send_photo(
         delivery.user_id,

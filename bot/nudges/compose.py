@@ -16,7 +16,7 @@ IDEAS: tuple[str, ...] = (
     "review_results",
 )
 
-Tone = Literal["light", "encourage", "steady"]
+Tone = Literal["welcome", "light", "encourage", "steady"]
 
 
 def choose_idea(last: str | None, turn: int) -> str:

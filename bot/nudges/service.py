@@ -39,6 +39,10 @@ WEEKLY = "weekly"
 SNOOZE = "snooze"
 WEEKLY_DAYS = frozenset({0})
 WEEKLY_TIME = "09:00"
+# A new user's first reminder comes no sooner than this after their reminders are set.
+FIRST_DELAY = timedelta(hours=12)
+# A Monday review is sent to users who were here from at least this far into the week.
+REVIEWED_FROM = timedelta(days=3)
 DEFAULT_QUIET = ("21:00", "08:00")
 # Schedules per claim. A claim is one transaction whose work (loading, advancing and
 # recording the schedules) runs on the event loop without a pause, since SQLite answers at
@@ -99,6 +103,13 @@ def _utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+def _new_since_week_before(user: User, due: datetime, zone: str) -> bool:
+    """Whether the user missed most of the week a Monday review looks back on: they
+    arrived after its Wednesday, so its count of posts would judge days they were not here."""
+    reviewed = week_start(week_start(due, zone) - timedelta(seconds=1), zone)
+    return _utc(user.created_at) >= reviewed + REVIEWED_FROM
+
+
 def next_due(schedule: NudgeSchedule, after: datetime) -> datetime | None:
     """The schedule's first due instant after `after`, out of its quiet hours."""
     if not schedule.weekdays:
@@ -122,11 +133,13 @@ class NudgeService:
         clock: Clock = utcnow,
         grace: timedelta = timedelta(minutes=30),
         lease: timedelta = LEASE,
+        first_delay: timedelta = FIRST_DELAY,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._grace = grace
         self._lease = lease
+        self._first_delay = first_delay
 
     @property
     def renew_every(self) -> float:
@@ -157,6 +170,8 @@ class NudgeService:
             }
             for kind, (days, at) in wanted.items():
                 schedule = existing.get(kind)
+                # Reminders start a while after they are first set: greeted, not nudged.
+                start = now + self._first_delay if schedule is None and kind == NUDGE else now
                 if schedule is None:
                     schedule = NudgeSchedule(
                         user_id=user_id,
@@ -175,7 +190,7 @@ class NudgeService:
                     schedule.weekdays = days
                     schedule.local_time = at
                     schedule.timezone = zone
-                    schedule.next_due_at = next_due(schedule, now)
+                    schedule.next_due_at = next_due(schedule, start)
             await uow.commit()
 
     async def _schedules(self, uow: UnitOfWork, user_id: int) -> list[NudgeSchedule]:
@@ -288,6 +303,9 @@ class NudgeService:
         last = schedule.last_idea
         for due, kind in dues:
             missed = judged - due > self._grace
+            if kind == WEEKLY and _new_since_week_before(user, due, schedule.timezone):
+                # A review of a week the user was not here for says nothing: not sent.
+                missed = True
             idea = None
             if kind != WEEKLY and not missed:
                 idea = (
@@ -396,6 +414,20 @@ class NudgeService:
         )
         for user_id, posted_at in posts.all():
             recent[user_id].append(posted_at)
+        # Users who had a reminder already: anyone else's first one is a welcome.
+        reminded = set(
+            (
+                await uow.session.execute(
+                    select(NudgeSend.user_id)
+                    .where(
+                        NudgeSend.user_id.in_(user_ids),
+                        NudgeSend.kind == NUDGE,
+                        NudgeSend.status.in_(("sent", "late")),
+                    )
+                    .distinct()
+                )
+            ).scalars()
+        )
         deliveries = []
         for send_id, schedule, user, kind, due, late, idea in claimed:
             profile = profiles.get(user.id)
@@ -413,7 +445,9 @@ class NudgeService:
                     due_at=due,
                     late=late,
                     idea=idea,
-                    tone=choose_tone(week_posts, last_posts, goal),
+                    tone="welcome"
+                    if kind == NUDGE and user.id not in reminded
+                    else choose_tone(week_posts, last_posts, goal),
                     language=user.language,
                     telegram_language=user.telegram_language,
                     first_name=user.first_name,

@@ -99,6 +99,9 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         # A story sends many messages to one chat: at Telegram's pace each would wait a
         # second. The pace is tested on its own (tests/flows/test_send_faults.py).
         "telegram_chat_rate": 0,
+        # Stories set reminders and tick right away; the delay a new user gets before the
+        # first one is tested on its own (tests/flows/test_nudges.py).
+        "first_reminder_delay_hours": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

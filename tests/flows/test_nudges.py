@@ -7,14 +7,15 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from bot.app import build_application
 from bot.context import Services
-from bot.nudges.service import CLAIM_BATCH
+from bot.nudges.service import CLAIM_BATCH, NudgeService
 from bot.texts import Texts
 from storage.migrate import upgrade_engine
 from storage.models import NudgeSchedule, NudgeSend, Profile, User, utcnow
+from storage.uow import unit_of_work_factory
 from tests.fakebot import (
     FakeTelegram,
     RecordingRequest,
@@ -24,10 +25,15 @@ from tests.fakebot import (
     make_user,
     my_chat_member,
     private_chat,
+    private_text,
 )
 from tests.flows.conftest import Bot, settings_for
 
 MONDAY_9_ROME = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+DRAFT = (
+    "Abbiamo ridotto del 30% i consumi di una scuola a Modena.\n"
+    "Secondo me conviene più di quanto si pensi. Voi che ne pensate?"
+)
 
 
 def _services(bot: Bot) -> Services:
@@ -44,10 +50,17 @@ async def _schedule(
     zone: str = "Europe/Rome",
     goal: int = 2,
     language: str = "it",
+    joined: timedelta = timedelta(days=60),
 ) -> None:
     async with bot.sessions() as session:
         session.add(
-            User(id=user_id, first_name="Anna", language=language, telegram_language=language)
+            User(
+                id=user_id,
+                first_name="Anna",
+                language=language,
+                telegram_language=language,
+                created_at=bot.clock.now - joined,
+            )
         )
         await session.flush()
         session.add(
@@ -344,7 +357,8 @@ async def test_ideas_never_repeat_back_to_back_and_tone_follows_the_goal(bot: Bo
     assert len(ideas) == 9
     assert all(a != b for a, b in itertools.pairwise(ideas))
     texts = [m.plain_text or "" for m in _nudges(bot.telegram.sent_messages(912))]
-    assert "settimana scorsa" in texts[0]  # no post last week: encouraging
+    assert "primo promemoria" in texts[0]  # the first one is a welcome
+    assert "settimana scorsa" in texts[1]  # no post last week: encouraging
     await bot.replies(command(make_user(912, "Anna"), "/posted linkedin"))
     bot.clock.now = MONDAY_9_ROME + timedelta(days=9)
     [nudge] = _nudges(await bot.tick())
@@ -384,6 +398,7 @@ async def test_an_occurrence_already_recorded_leaves_the_last_idea_alone(bot: Bo
 async def test_monday_review_sends_the_week_and_the_chart(bot: Bot) -> None:
     bot.clock.now = MONDAY_9_ROME - timedelta(days=1)
     await _schedule(bot, 913, days=[], at="09:00")
+    await bot.replies(private_text(make_user(913, "Anna"), DRAFT))  # a week with a score
     bot.clock.now = MONDAY_9_ROME
     sent = await bot.tick()
     texts = [m for m in sent if m.method == "sendMessage"]
@@ -520,3 +535,49 @@ async def test_a_pause_until_resume_turned_into_a_pause_until_a_date_ends_then(b
     assert _nudges(await bot.tick()) == []
     bot.clock.now = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
     assert len(_nudges(await bot.tick())) == 1
+
+
+async def test_a_new_user_is_greeted_first_and_reminded_hours_later(bot: Bot) -> None:
+    # Onboarding ends at 08:59 on a Monday whose reminders are at 09:00.
+    bot.clock.now = MONDAY_9_ROME - timedelta(minutes=1)
+    await _schedule(bot, 950, days=[0, 1], at="09:00", joined=timedelta(minutes=5))
+    # Set as a new user's reminders are, with the delay of FIRST_REMINDER_DELAY_HOURS.
+    delayed = NudgeService(
+        unit_of_work_factory(bot.sessions), bot.clock, first_delay=timedelta(hours=12)
+    )
+    async with bot.sessions() as session:
+        # Set again from scratch, as onboarding sets them the first time.
+        await session.execute(delete(NudgeSchedule).where(NudgeSchedule.user_id == 950))
+        await session.commit()
+    await delayed.sync_from_profile(950)
+    bot.clock.now = MONDAY_9_ROME + timedelta(seconds=5)
+    # No reminder a minute after onboarding, and no review of a week they were not here for.
+    assert await bot.tick() == []
+    tuesday = MONDAY_9_ROME + timedelta(days=1)
+    assert (await _nudge_schedule(bot, 950)).next_due_at == tuesday
+    bot.clock.now = tuesday
+    [nudge] = _nudges(await bot.tick())
+    assert (nudge.plain_text or "").startswith("Ecco il tuo primo promemoria")
+    # The second is an ordinary one.
+    bot.clock.now = MONDAY_9_ROME + timedelta(days=7)
+    messages = await bot.tick()
+    [second] = _nudges(messages)
+    assert "primo promemoria" not in (second.plain_text or "")
+    # By the next Monday they were here the whole week: the review comes.
+    assert any("La tua settimana" in (m.plain_text or "") for m in messages)
+
+
+async def test_ideas_for_someone_without_topics_read_as_italian(bot: Bot) -> None:
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 951, days=[0, 1, 2, 3, 4, 5, 6], at="09:00")
+    async with bot.sessions() as session:
+        await session.execute(update(Profile).where(Profile.user_id == 951).values(topics=[]))
+        await session.commit()
+    for day in range(8):
+        bot.clock.now = MONDAY_9_ROME + timedelta(days=day)
+        await bot.tick()
+    texts = [m.plain_text or "" for m in _nudges(bot.telegram.sent_messages(951))]
+    assert len(texts) == 8
+    for text in texts:
+        assert " su il " not in text
+        assert "il tuo lavoro su" not in text
