@@ -158,8 +158,9 @@ def _serve_health(application: CoachApplication, sock: socket.socket) -> None:
     """Run /healthz and /metrics on their own port while polling runs."""
     from bot.webhook import HealthServer
 
+    bot_data = application.bot_data
     server = HealthServer(
-        sock, application.bot_data["engine"], application.bot_data.get("database_file")
+        sock, bot_data["engine"], bot_data.get("database_file"), bot_data["storage_watch"]
     )
     on_startup = application.post_init
 
@@ -199,7 +200,7 @@ def _run_polling(settings: Settings, texts: Texts) -> int:
             # Telegram answered a moment ago; should it fail again, keep trying.
             bootstrap_retries=-1,
         )
-    return EXIT_FAULT if application.bot_data.get("storage_fatal") else 0
+    return EXIT_FAULT if application.bot_data["storage_watch"].fatal else 0
 
 
 def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int:
@@ -226,6 +227,7 @@ def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int
                 health_sock,
                 application.bot_data["engine"],
                 application.bot_data.get("database_file"),
+                application.bot_data["storage_watch"],
             )
         settle_heap()
         serving = serve(
@@ -242,7 +244,7 @@ def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int
         except WebhookError as exc:
             print(f"postcoach: {exc}", file=sys.stderr)
             return 1
-    return EXIT_FAULT if application.bot_data.get("storage_fatal") else 0
+    return EXIT_FAULT if application.bot_data["storage_watch"].fatal else 0
 
 
 def migrate(args: argparse.Namespace) -> int:

@@ -18,7 +18,15 @@ from bot.accounts import AccountService
 from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
 from bot.groups.service import GroupService
-from bot.health import BEAT_SECONDS, WATCH_SECONDS, DatabaseFile, heartbeat, watch_storage
+from bot.health import (
+    BEAT_SECONDS,
+    WATCH_SECONDS,
+    DatabaseFile,
+    StorageWatch,
+    heartbeat,
+    watch_storage,
+    while_storage_holds,
+)
 from bot.history import HistoryService
 from bot.intake import CleanUpdates, RefusalWaits
 from bot.jobs import send_due_work
@@ -179,11 +187,22 @@ def build_application(
     processor.follow(application)
     application.bot_data["services"] = services
     application.bot_data["engine"] = engine
+
+    def stop() -> None:
+        # Webhook mode serves without PTB's runner and leaves its own way to stop in bot_data.
+        application.bot_data.get("stop", application.stop_running)()
+
+    # Every check reports here (bot/health.py); a fatal fault stops the bot through it.
+    application.bot_data["storage_watch"] = StorageWatch(stop)
     handlers.register(application)
     job_queue = application.job_queue
     if job_queue is not None and settings.scheduler_tick_seconds > 0:
+        # While the database cannot keep what is sent, nothing is claimed or sent.
         job_queue.run_repeating(
-            send_due_work, interval=settings.scheduler_tick_seconds, first=1, name="tick"
+            while_storage_holds(send_due_work),
+            interval=settings.scheduler_tick_seconds,
+            first=1,
+            name="tick",
         )
     sqlite_path = settings.sqlite_path
     # Taken now, so that a file deleted or replaced under the process shows later.
@@ -226,6 +245,7 @@ def build_webhook_app(application: CoachApplication, settings: Settings) -> Star
         # With a health port of their own, /healthz and /metrics leave the public server.
         health=settings.health_port is None,
         database=application.bot_data.get("database_file"),
+        watch=application.bot_data["storage_watch"],
     )
 
 

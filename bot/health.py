@@ -9,7 +9,12 @@ serves no HTTP, so the running bot proves it is alive by touching ``HEARTBEAT_FI
 The storage check is a write, not ``SELECT 1``: a database that answers reads can still be
 read-only, full, or (SQLite) a file deleted or replaced under the running process, whose
 writes then vanish at the next start. Those last two are fatal: the bot says so in one
-line and stops (exit 1) rather than go on writing into nothing.
+line and stops (exit 1) rather than go on writing into nothing. A full disk does not show
+in a write that changes nothing (SQLite rewrites a page its WAL already has room for), so
+for SQLite the check also asks the file system how much room is left.
+
+Whoever notices a fault (the watch job, /healthz, the heartbeat, a failed tick) tells the
+one ``StorageWatch``: the log gets one line when a fault starts and one when it ends.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +52,9 @@ _ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared, not bound
 
 # Storage faults, as /healthz and the log name them; the fatal ones stop the bot.
 FATAL_FAULTS = frozenset({"database deleted", "database replaced"})
+# Less room than this next to the SQLite file is a full disk: a transaction's WAL frames and
+# a checkpoint growing the file take a few pages each, and the log writes there too.
+FULL_BELOW_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,18 @@ def file_fault(database: DatabaseFile | None) -> str | None:
     if not os.access(database.path, os.W_OK) or not os.access(database.path.parent, os.W_OK):
         # Root passes os.access whatever the modes: the write below is the check that bites.
         return "database read-only"
+    if _free_bytes(database.path.parent) < FULL_BELOW_BYTES:
+        return "database full"
     return None
+
+
+def _free_bytes(folder: Path) -> int:
+    """Room left to an unprivileged writer in the folder's file system (unknown: plenty)."""
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return FULL_BELOW_BYTES
+    return stat.f_bavail * stat.f_frsize
 
 
 def _write_fault(exc: BaseException) -> str:
@@ -116,18 +136,34 @@ async def storage_fault(engine: AsyncEngine, database: DatabaseFile | None = Non
 
 
 class StorageWatch:
-    """Logs a storage fault once (ERROR) when it starts and once (INFO) when it ends."""
+    """Logs a storage fault once (ERROR) when it starts and once (INFO) when it ends; a fatal
+    one (the file deleted or replaced) is one line too, and stops the bot."""
 
-    def __init__(self) -> None:
-        self._fault: str | None = None
+    def __init__(self, stop: Callable[[], None] | None = None) -> None:
+        self._stop = stop
+        self.fault: str | None = None
+        # Set once, never cleared: the process is on its way out (exit 1).
+        self.fatal: str | None = None
 
     def report(self, fault: str | None) -> None:
         """Note the outcome of a check."""
-        if fault is not None and fault != self._fault:
+        if self.fatal is not None:
+            # Said and stopping: what the checks find now (a new empty file...) follows from it.
+            return
+        if fault in FATAL_FAULTS:
+            self.fault = self.fatal = fault
+            logger.error(
+                "Storage fault: %s; stopping, as what the bot would write now is lost at restart",
+                fault,
+            )
+            if self._stop is not None:
+                self._stop()
+            return
+        if fault is not None and fault != self.fault:
             logger.error("Storage fault: %s; the bot cannot keep what users send", fault)
-        elif fault is None and self._fault is not None:
+        elif fault is None and self.fault is not None:
             logger.info("Storage fault over: the database takes writes again")
-        self._fault = fault
+        self.fault = fault
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +176,19 @@ class Health:
     values: dict[str, str] = field(default_factory=dict)
 
 
-async def beat(engine: AsyncEngine, path: Path, database: DatabaseFile | None = None) -> bool:
+async def beat(
+    engine: AsyncEngine,
+    path: Path,
+    database: DatabaseFile | None = None,
+    watch: StorageWatch | None = None,
+) -> bool:
     """Touch the heartbeat file when the database takes a write; True if it was touched."""
     fault = await storage_fault(engine, database)
-    if fault is not None:
+    if watch is not None:
+        watch.report(fault)
+    elif fault is not None:
         logger.warning("Heartbeat: %s", fault)
+    if fault is not None:
         return False
     try:
         await asyncio.to_thread(_touch, path)
@@ -161,12 +205,11 @@ def _touch(path: Path) -> None:
 
 async def heartbeat(context: CoachContext) -> None:
     """The JobQueue job of polling mode (see the module's docstring)."""
-    path = context.application.bot_data.get("heartbeat_file")
+    bot_data = context.application.bot_data
+    path = bot_data.get("heartbeat_file")
     if path is not None:
         await beat(
-            context.application.bot_data["engine"],
-            path,
-            context.application.bot_data.get("database_file"),
+            bot_data["engine"], path, bot_data.get("database_file"), bot_data["storage_watch"]
         )
 
 
@@ -175,13 +218,36 @@ async def watch_storage(context: CoachContext) -> None:
     (the file deleted or replaced) stops the bot, which then exits 1."""
     bot_data = context.application.bot_data
     fault = await storage_fault(bot_data["engine"], bot_data.get("database_file"))
-    bot_data.setdefault("storage_watch", StorageWatch()).report(fault)
-    if fault in FATAL_FAULTS and not bot_data.get("storage_fatal"):
-        bot_data["storage_fatal"] = fault
-        logger.error("Stopping: %s, so what the bot would write now is lost at restart", fault)
-        # Webhook mode serves without PTB's runner and leaves its own way to stop here.
-        stop = bot_data.get("stop", context.application.stop_running)
-        stop()
+    bot_data["storage_watch"].report(fault)
+
+
+Job = Callable[["CoachContext"], Coroutine[None, None, None]]
+
+
+def while_storage_holds(job: Job) -> Job:
+    """The job, skipped while a storage fault is known; one that fails because the storage
+    just failed is that fault's one line (from the watch), not a traceback of its own."""
+
+    async def guarded(context: CoachContext) -> None:
+        bot_data = context.application.bot_data
+        watch: StorageWatch = bot_data["storage_watch"]
+        database = bot_data.get("database_file")
+        # A stat, no query: the file gone under the process shows before the job trips on it.
+        fault = file_fault(database)
+        if fault is not None:
+            watch.report(fault)
+        if watch.fault is not None:
+            return  # the watch job says when it is over; what is due waits until then
+        try:
+            await job(context)
+        except Exception:
+            fault = await storage_fault(bot_data["engine"], database)
+            if fault is None:
+                raise
+            watch.report(fault)
+
+    guarded.__name__ = getattr(job, "__name__", "job")
+    return guarded
 
 
 def check_health(settings: Settings, now: float | None = None) -> Health:

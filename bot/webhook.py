@@ -45,7 +45,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import metrics
-from bot.health import DatabaseFile, storage_fault
+from bot.health import DatabaseFile, StorageWatch, storage_fault
 from bot.intake import unhandleable, without_lone_surrogates
 from bot.metrics import DropReason
 from storage.models import ProcessedUpdate, utcnow
@@ -209,6 +209,7 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
     health: bool = True,
     database: DatabaseFile | None = None,
+    watch: StorageWatch | None = None,
 ) -> Starlette:
     """The web app: the webhook route, and /healthz and /metrics unless ``health`` is False
     (they are served on HEALTH_PORT then).
@@ -255,18 +256,28 @@ def create_app(
 
     routes = [Route(path, receive_update, methods=["POST"])]
     if health:
-        routes.extend(health_routes(engine, database))
+        routes.extend(health_routes(engine, database, watch))
     return Starlette(routes=routes)
 
 
-def health_routes(engine: AsyncEngine | None, database: DatabaseFile | None = None) -> list[Route]:
-    """/healthz (200 when the database takes a write, 503 naming the fault) and /metrics."""
+def health_routes(
+    engine: AsyncEngine | None,
+    database: DatabaseFile | None = None,
+    watch: StorageWatch | None = None,
+) -> list[Route]:
+    """/healthz (200 when the database takes a write, 503 naming the fault) and /metrics.
+
+    The outcome goes to the watch, which logs a fault once however often it is asked.
+    """
 
     async def health(_: Request) -> Response:
         if engine is not None:
             fault = await storage_fault(engine, database)
-            if fault is not None:
+            if watch is not None:
+                watch.report(fault)
+            elif fault is not None:
                 logger.warning("health check: %s", fault)
+            if fault is not None:
                 return PlainTextResponse(f"{fault}\n", status_code=503)
         return PlainTextResponse("ok\n")
 
@@ -284,9 +295,15 @@ class HealthServer:
     """/healthz and /metrics on a listen address of their own (HEALTH_PORT), beside polling
     or the webhook: started and stopped with the Application."""
 
-    def __init__(self, sock: socket.socket, engine: AsyncEngine, database: DatabaseFile | None):
+    def __init__(
+        self,
+        sock: socket.socket,
+        engine: AsyncEngine,
+        database: DatabaseFile | None,
+        watch: StorageWatch | None = None,
+    ) -> None:
         config = uvicorn.Config(
-            Starlette(routes=health_routes(engine, database)),
+            Starlette(routes=health_routes(engine, database, watch)),
             log_config=None,
             access_log=False,
             lifespan="off",

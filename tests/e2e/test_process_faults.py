@@ -1,16 +1,20 @@
 """Faults an operator meets with the real process: a token refused after start-up, polling
-refused for a while, DEBUG logs, and what the process says and does about each."""
+refused for a while, DEBUG logs, a database that does not answer, is deleted under the bot or
+fills its disk, and what the process says and does about each."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
+import sqlite3
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.disks import fill, small_disk
 from tests.e2e.conftest import BotProcess, base_env, run_cli, start_bot
 from tests.fakebot import FakeBotServer, command, make_user, private_text
 
@@ -177,6 +181,74 @@ def test_a_database_deleted_under_the_bot_stops_it_with_one_line_and_exit_1(
     code = bot.process.wait(60)
     output = bot.output
     assert code == 1, output
-    # Deleted, or already replaced by the empty file a new connection opened in its place.
-    assert re.search(r"ERROR bot\.health: Storage fault: database (deleted|replaced)", output)
-    assert "Stopping: database" in output
+    # Deleted, or already replaced by the empty file a new connection opened in its place;
+    # the scheduler's tick, had it run first, did not trip on it with a traceback of its own.
+    faults = re.findall(r"ERROR bot\.health: Storage fault: database (?:deleted|replaced)", output)
+    assert len(faults) == 1, output
+    assert "stopping, as what the bot would write now is lost at restart" in output
+    assert "Traceback" not in output
+
+
+def _health(port: int) -> tuple[int, str]:
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    except httpx.TransportError:
+        return 0, ""
+    return answer.status_code, answer.text.strip()
+
+
+def _until_health(bot: BotProcess, port: int, status: int) -> str:
+    deadline = time.monotonic() + REPLY_TIMEOUT
+    while (answer := _health(port))[0] != status:
+        assert time.monotonic() < deadline, (answer, bot.output)
+        time.sleep(0.2)
+    return answer[1]
+
+
+def _as_after_a_while(database: Path) -> None:
+    """Leave the database as a bot running for a while has it: its WAL checkpointed, with
+    room for the next writes, so a write that changes nothing needs no more disk."""
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS test_ballast (x)")
+        with connection:
+            connection.executemany(
+                "INSERT INTO test_ballast VALUES (randomblob(4000))", [()] * 100
+            )
+        with connection:
+            connection.execute("DELETE FROM test_ballast")
+        connection.execute("PRAGMA wal_checkpoint")
+
+
+def test_a_full_disk_fails_health_with_one_line_and_room_back_heals_it(
+    fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
+) -> None:
+    port = _free_port()
+    with small_disk(tmp_path / "disk") as disk:
+        database = disk / "postcoach.sqlite3"
+        env = base_env(
+            fake_api,
+            tmp_path,
+            DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+            HEALTH_PORT=str(port),
+            HEARTBEAT_FILE="",
+        )
+        bot = start_bot(bots, tmp_path, env, server=fake_api)
+        _until_health(bot, port, 200)
+        _as_after_a_while(database)
+
+        fill(disk / "filler")
+        assert _until_health(bot, port, 503) == "database full"
+        assert run_cli("health", cwd=tmp_path, env=env).returncode == 1
+        # Asked again and again (Docker does, every 30 s), and by the watch job meanwhile.
+        for _ in range(5):
+            assert _health(port) == (503, "database full")
+        time.sleep(11)
+
+        (disk / "filler").unlink()
+        assert _until_health(bot, port, 200) == "ok"
+        assert bot.stop() == 0
+    output = bot.output
+    assert output.count("database full") == 1, output
+    assert re.search(r"ERROR bot\.health: Storage fault: database full; ", output)
+    assert re.search(r"INFO bot\.health: Storage fault over: the database takes writes", output)
+    assert "Traceback" not in output

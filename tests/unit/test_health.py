@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.health import STALE_AFTER, DatabaseFile, beat, check_health, storage_fault
+from bot.context import CoachContext
+from bot.health import (
+    STALE_AFTER,
+    DatabaseFile,
+    StorageWatch,
+    beat,
+    check_health,
+    storage_fault,
+    while_storage_holds,
+)
 from bot.settings import Settings
 from storage.database import create_engine
+from tests.disks import fill, small_disk
 
 NOW = 1_800_000_000.0
 
@@ -161,5 +174,114 @@ async def test_a_database_file_deleted_or_replaced_under_the_bot_is_named(
         assert await storage_fault(engine, at_start) == "database deleted"
         path.write_bytes(b"")
         assert await storage_fault(engine, at_start) == "database replaced"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_on_a_full_disk_is_named_full_until_room_is_back(
+    tmp_path: Path,
+) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        path = disk / "bot.sqlite3"
+        engine = await _sqlite_engine(path)
+        try:
+            at_start = DatabaseFile.of(path)
+            # A bot that has been running: its WAL, checkpointed, has room for the next
+            # writes, so the check's write still goes through on a full disk.
+            async with engine.begin() as connection:
+                for _ in range(50):
+                    await connection.exec_driver_sql("INSERT INTO t VALUES (randomblob(4000))")
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint")
+            fill(disk / "filler")
+            assert await storage_fault(engine, at_start) == "database full"
+            (disk / "filler").unlink()
+            assert await storage_fault(engine, at_start) is None
+        finally:
+            await engine.dispose()
+
+
+# ------------------------------------------------ one line a fault, whoever noticed it
+
+
+def test_a_fault_is_one_error_line_however_often_it_is_seen_and_one_info_when_over(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    watch = StorageWatch()
+    with caplog.at_level(logging.INFO, logger="bot.health"):
+        for fault in ("database full", "database full", "database full", None, None):
+            watch.report(fault)
+    assert [(r.levelname, r.getMessage().split(";")[0]) for r in caplog.records] == [
+        ("ERROR", "Storage fault: database full"),
+        ("INFO", "Storage fault over: the database takes writes again"),
+    ]
+
+
+def test_a_fatal_fault_is_one_line_and_stops_the_bot_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stops: list[bool] = []
+    watch = StorageWatch(lambda: stops.append(True))
+    with caplog.at_level(logging.INFO, logger="bot.health"):
+        # Deleted, then the empty file a new connection made in its place: the same fault.
+        for fault in ("database deleted", "database replaced", None):
+            watch.report(fault)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Storage fault: database deleted; stopping, as what the bot would write now is lost "
+        "at restart"
+    ]
+    assert (stops, watch.fatal) == ([True], "database deleted")
+
+
+class _Application:
+    def __init__(self, bot_data: dict[str, object]) -> None:
+        self.bot_data = bot_data
+
+
+class _Context:
+    def __init__(self, bot_data: dict[str, object]) -> None:
+        self.application = _Application(bot_data)
+
+
+async def test_a_tick_that_trips_on_a_deleted_database_is_its_one_line_not_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    engine = await _sqlite_engine(path)
+    stops: list[bool] = []
+    watch = StorageWatch(lambda: stops.append(True))
+    context = _Context(
+        {"engine": engine, "database_file": DatabaseFile.of(path), "storage_watch": watch}
+    )
+
+    async def tick(_: CoachContext) -> None:
+        # The file goes while the tick is under way: it fails on what SQLite opens instead.
+        path.unlink()
+        raise OperationalError("SELECT ...", {}, Exception("no such table: nudge_schedules"))
+
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.health"):
+            await while_storage_holds(tick)(cast(CoachContext, context))
+            # The next tick does not run at all.
+            await while_storage_holds(tick)(cast(CoachContext, context))
+    finally:
+        await engine.dispose()
+    assert (stops, watch.fatal) == ([True], "database deleted")
+    assert len(caplog.records) == 1
+
+
+async def test_a_tick_that_fails_for_another_reason_still_raises(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    engine = await _sqlite_engine(path)
+    context = _Context(
+        {"engine": engine, "database_file": DatabaseFile.of(path), "storage_watch": StorageWatch()}
+    )
+
+    async def tick(_: CoachContext) -> None:
+        raise RuntimeError("a bug")
+
+    try:
+        with pytest.raises(RuntimeError, match="a bug"):
+            await while_storage_holds(tick)(cast(CoachContext, context))
     finally:
         await engine.dispose()

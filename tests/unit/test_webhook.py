@@ -533,20 +533,21 @@ async def test_processing_counts_the_update_and_times_the_first_reply(
 async def test_failed_sends_are_counted_by_exception_class(
     application: CoachApplication, telegram: FakeTelegram
 ) -> None:
-    telegram.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", times=None)
+    # Not a 403: a blocked user gets no apology, and this needs one to fail too.
+    telegram.fail("sendMessage", 400, "Bad Request: message is too long", times=None)
     await application.initialize()
     try:
         update = Update.de_json(
             telegram.observe(command(make_user(603, "Eva"), "/help")), application.bot
         )
-        before = _sample("postcoach_send_errors_total", {"kind": "Forbidden"})
+        before = _sample("postcoach_send_errors_total", {"kind": "BadRequest"})
         await application.update_processor.process_update(
             update, application.process_update(update)
         )
     finally:
         await application.shutdown()
     # The reply and the error handler's apology both failed: two calls, each counted once.
-    assert _sample("postcoach_send_errors_total", {"kind": "Forbidden"}) == before + 2
+    assert _sample("postcoach_send_errors_total", {"kind": "BadRequest"}) == before + 2
 
 
 def test_a_send_error_reported_twice_counts_once() -> None:
