@@ -253,13 +253,13 @@ def while_storage_holds(job: Job) -> Job:
 def check_health(settings: Settings, now: float | None = None) -> Health:
     """What `postcoach health` reports for the bot configured by these settings."""
     if settings.health_port is not None:
-        return _check_url(settings.health_listen, settings.health_port)
+        return _check_url(settings.health_listen, settings.health_port, "HEALTH_PORT")
     if settings.webhook_url is not None:
-        return _check_url(settings.webhook_listen, settings.webhook_port)
+        return _check_url(settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT")
     return _check_heartbeat(settings.heartbeat_file, time.time() if now is None else now)
 
 
-def _check_url(host: str, port: int) -> Health:
+def _check_url(host: str, port: int, setting: str) -> Health:
     host = "127.0.0.1" if host in _ANY_ADDRESS else host
     if ":" in host:
         host = f"[{host}]"
@@ -271,7 +271,9 @@ def _check_url(host: str, port: int) -> Health:
         status = exc.code
     except (OSError, ValueError) as exc:
         problem = str(getattr(exc, "reason", "") or exc) or type(exc).__name__
-        return Health(False, "health_unreachable", {"url": url, "problem": problem})
+        # The setting the port came from: the one to compare with the bot's.
+        values = {"url": url, "problem": problem, "setting": setting}
+        return Health(False, "health_unreachable", values)
     if status == 200:
         return Health(True, "health_ok_webhook", {"url": url})
     return Health(False, "health_failing", {"url": url, "status": str(status)})

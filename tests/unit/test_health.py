@@ -25,6 +25,7 @@ from bot.health import (
     while_storage_holds,
 )
 from bot.settings import Settings
+from bot.texts import Texts
 from storage.database import create_engine
 from tests.disks import fill, small_disk
 
@@ -128,6 +129,25 @@ def test_webhook_health_with_nothing_listening_is_not_healthy(
     report = check_health(_webhook(port))
 
     assert (report.healthy, report.reason) == (False, "health_unreachable")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_nothing_on_the_health_port_names_health_port_not_webhook_port(
+    healthz: ThreadingHTTPServer, texts: Texts, lang: str
+) -> None:
+    port = healthz.server_address[1]
+    assert isinstance(port, int)
+    healthz.shutdown()
+    healthz.server_close()
+    settings = Settings(_env_file=None, health_port=port, heartbeat_file=None)
+
+    report = check_health(settings)
+    line = texts.plain(lang, f"cli.{report.reason}", **report.values)
+
+    assert report.reason == "health_unreachable"
+    assert "HEALTH_PORT" in line
+    assert "WEBHOOK_PORT" not in line
+    assert f"http://127.0.0.1:{port}/healthz" in line
 
 
 # ------------------------------------------------------------ the storage check is a write
