@@ -72,7 +72,8 @@ def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(10)
     start_bot(bots, tmp_path, env, "second", server=fake_api)
-    *_, question = _send(fake_api, command(anna, "/start"), count=3)
+    resume, question = _send(fake_api, command(anna, "/start"), count=2)
+    assert "Riprendiamo" in (resume.text or "")
     assert "temi" in (question.text or "")
     understood, question = _send(
         fake_api, private_text(anna, "efficienza energetica, scuole"), count=2
