@@ -11,6 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATABASE_URL=sqlite+aiosqlite:////app/data/postcoach.sqlite3 \
     CACHE_DIR=/app/data/cache \
     HEARTBEAT_FILE=/tmp/postcoach.heartbeat \
+    HEALTH_PORT=8081 \
+    HEALTH_LISTEN=127.0.0.1 \
     MPLCONFIGDIR=/var/cache/matplotlib
 
 # The user the bot runs as owns only its data and caches, never the code.
@@ -42,10 +44,13 @@ WORKDIR /app
 RUN python -c "import matplotlib.font_manager"
 
 VOLUME ["/app/data"]
-# Webhook mode listens here (WEBHOOK_PORT); polling serves nothing.
+# Webhook mode listens here (WEBHOOK_PORT). Not the health port: /healthz and /metrics
+# (HEALTH_PORT, above) answer on the container's loopback only, where the check runs; set
+# HEALTH_LISTEN=0.0.0.0 for a scraper on a private network, never publish it.
 EXPOSE 8080
-# Both modes: webhook asks /healthz (SELECT 1), polling reads the heartbeat file that the
-# running bot touches every 30 s once its database answered (bot/health.py).
+# Both modes: `postcoach health` asks /healthz on HEALTH_PORT, 200 when the database takes
+# a write (bot/health.py). With HEALTH_PORT emptied, webhook mode asks WEBHOOK_PORT's
+# /healthz and polling reads the heartbeat file the bot touches every 30 s.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=90s --retries=3 \
     CMD ["postcoach", "health"]
 CMD ["postcoach", "run"]

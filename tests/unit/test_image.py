@@ -70,10 +70,25 @@ def test_the_install_is_not_editable_and_the_runtime_user_cannot_write_the_code(
     )
 
 
+def _image_env() -> dict[str, str]:
+    """The ENV the Dockerfile sets, by name."""
+    env = " ".join(rest for word, rest in _instructions() if word == "ENV")
+    return dict(pair.split("=", 1) for pair in env.split())
+
+
 def test_health_check_and_port() -> None:
     steps = dict(_instructions())
     assert steps["HEALTHCHECK"].endswith('CMD ["postcoach", "health"]')
     assert steps["EXPOSE"] == str(Settings.model_fields["webhook_port"].default)
+    # The check asks a health port of its own, on loopback, that the image does not expose.
+    env = _image_env()
+    settings = Settings(
+        _env_file=None, health_port=env["HEALTH_PORT"], health_listen=env["HEALTH_LISTEN"]
+    )
+    assert settings.health_port is not None
+    assert settings.health_port != settings.webhook_port
+    assert settings.health_listen == "127.0.0.1"
+    assert str(settings.health_port) not in steps["EXPOSE"].split()
     assert steps["CMD"] == '["postcoach", "run"]'
     # The command the check runs exists (and is not, say, a typo argparse would refuse).
     assert build_parser().parse_args(["health"]).handler.__name__ == "health"
@@ -147,3 +162,14 @@ def test_compose_escapes_the_password_and_follows_the_webhook_port() -> None:
     assert environment["WEBHOOK_PORT"] == "${WEBHOOK_PORT:-8080}"
     assert bot["ports"] == ["127.0.0.1:${WEBHOOK_PORT:-8080}:${WEBHOOK_PORT:-8080}"]
     assert bot["healthcheck"]["test"] == ["CMD", "postcoach", "health"]
+
+
+def test_compose_keeps_health_and_metrics_on_a_port_of_their_own_unpublished() -> None:
+    bot = yaml.safe_load(COMPOSE.read_text())["services"]["bot"]
+    # Set even when .env leaves it empty (`:-`), to the image's port.
+    assert bot["environment"]["HEALTH_PORT"] == f"${{HEALTH_PORT:-{_image_env()['HEALTH_PORT']}}}"
+    published = [str(port) for port in bot.get("ports", [])]
+    assert not any(
+        "HEALTH_PORT" in port or _image_env()["HEALTH_PORT"] in port for port in published
+    )
+    assert all(port.startswith("127.0.0.1:") for port in published)
