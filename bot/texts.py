@@ -518,6 +518,9 @@ class GroupTexts(_Section):
     recap_empty: Template
     channels_none: Template
     channels_title: Template
+    channel_added: Template
+    channel_not_admin: Template
+    tip_time: Template
     channel_on: Template
     channel_off: Template
     channel_saved: Template

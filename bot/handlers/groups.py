@@ -3,6 +3,7 @@ verdicts in the thread, /leaderboard, /optout, and channel tips."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import metrics
 from bot.coach import Review
@@ -27,6 +28,8 @@ from bot.groups.service import (
     REVIEW_MODES,
     TIME_CHOICES,
     TIP_COUNT,
+    TIP_DAY,
+    TIP_TIME,
     DueChallenge,
     GroupView,
     LeaderboardRow,
@@ -34,6 +37,7 @@ from bot.groups.service import (
 from bot.handlers.accounts import person_of
 from bot.handlers.nudges import render_idea
 from bot.handlers.profile import WEEKDAY_KEYS
+from bot.profiles import DEFAULT_ZONE
 from bot.replies import edit_in_place, require_callback, require_message, require_user
 from bot.review_view import render_review, reply_rejection, review_keyboard
 from bot.reviews import DraftRejectedError
@@ -98,10 +102,11 @@ async def track_membership(update: Update, context: CoachContext) -> None:
     groups = context.services.groups
     status = change.new_chat_member.status
     if chat.type == ChatType.CHANNEL:
-        if status == ChatMemberStatus.ADMINISTRATOR:
-            await groups.joined(chat.id, CHANNEL, chat.title or "", context.lang)
-        else:
+        if status != ChatMemberStatus.ADMINISTRATOR:
             await groups.left(chat.id)
+            return
+        if await groups.joined(chat.id, CHANNEL, chat.title or "", context.lang):
+            await _tell_channel_admin(context, change)
         return
     if status not in PRESENT:
         await groups.left(chat.id)
@@ -119,12 +124,38 @@ async def track_membership(update: Update, context: CoachContext) -> None:
             await groups.left(chat.id)
 
 
+async def _tell_channel_admin(context: CoachContext, change: ChatMemberUpdated) -> None:
+    """One line, in private, to whoever made the bot a channel's admin: where the tip is."""
+    admin = change.from_user
+    if admin.is_bot:
+        return
+    lang = context.texts.language_of(context.lang, admin.language_code)
+    text = context.texts.render(
+        lang, "groups.channel_added", title=change.chat.title or "", when=tip_time(context, lang)
+    )
+    # Only someone who has started the bot can be written to; anyone else finds /channels.
+    with contextlib.suppress(Forbidden, BadRequest):
+        await context.bot.send_message(admin.id, text)
+
+
+def tip_time(context: CoachContext, lang: str, zone: str = DEFAULT_ZONE) -> str:
+    """When channel tips go out, with the zone: "martedì alle 10:00 (ora di Roma)"."""
+    texts = context.texts
+    return texts.plain(
+        lang,
+        "groups.tip_time",
+        day=texts.raw(lang, f"days.{WEEKDAY_KEYS[TIP_DAY]}"),
+        time=TIP_TIME.strftime("%H:%M"),
+        zone=zone_city(zone, lang),
+    )
+
+
 # ------------------------------------------------------------------- settings
 
 
 def _settings_text(texts: Texts, group: GroupView) -> str:
     lang = group.language
-    day = texts.raw(lang, f"weekdays.{WEEKDAY_KEYS[group.challenge_day]}")
+    day = texts.raw(lang, f"days.{WEEKDAY_KEYS[group.challenge_day]}")
     challenge = (
         texts.plain(lang, "groups.challenge_on", day=day, time=group.challenge_time)
         if group.challenge_enabled
@@ -530,7 +561,9 @@ async def show_channels(update: Update, context: CoachContext) -> None:
         await message.reply_text(context.render("groups.channels_none"))
         return
     await message.reply_text(
-        context.render("groups.channels_title"),
+        context.render(
+            "groups.channels_title", when=tip_time(context, context.lang, channels[0].timezone)
+        ),
         reply_markup=_channels_keyboard(context.texts, context.lang, channels),
     )
 
@@ -540,11 +573,16 @@ async def toggle_tip(update: Update, context: CoachContext) -> None:
     query = require_callback(update)
     assert context.match is not None
     chat_id = int(context.match[1])
-    if not await is_admin(context, chat_id, query.from_user, None):
-        await query.answer(context.render("groups.not_admin"), show_alert=True)
+    groups = context.services.groups
+    channel = await groups.get(chat_id)
+    # A group's id in a channel button is stale (or forged): nothing changes on it.
+    if channel is None or channel.type != CHANNEL or not channel.is_active:
+        await query.answer(context.render("errors.stale_button"), show_alert=True)
         return
-    changed = await context.services.groups.change(chat_id, "tip", context.match[2])
-    if changed is None or changed.type != CHANNEL:
+    if not await is_admin(context, chat_id, query.from_user, None):
+        await query.answer(context.render("groups.channel_not_admin"), show_alert=True)
+        return
+    if await groups.change(chat_id, "tip", context.match[2]) is None:
         await query.answer(context.render("errors.stale_button"), show_alert=True)
         return
     await query.answer(context.render("groups.channel_saved"))

@@ -151,7 +151,7 @@ async def test_challenge_on_schedule_entries_deep_link_leaderboard_and_recap(bot
     settings = await _enable_challenge(bot)
     edited = bot.telegram.message(GROUP["id"], settings.message_id)
     assert edited is not None
-    assert "ogni Lun alle 09:00" in str(edited.get("text"))
+    assert "ogni lunedì alle 09:00" in str(edited.get("text"))
 
     bot.clock.now = MONDAY_9_ROME - timedelta(minutes=1)
     assert await bot.tick() == []
@@ -313,12 +313,18 @@ async def test_short_or_full_reviews_follow_the_setting(bot: Bot) -> None:
 async def test_channel_admin_turns_on_the_weekly_tip(bot: Bot) -> None:
     channel = make_channel(-100888, "Il canale di Chiara")
     bot.clock.now = MONDAY_9_ROME
-    await bot.send(my_chat_member(channel, ADMIN, "left", "administrator"))
+    await bot.replies(command(ADMIN, "/start"))
+    [line] = await bot.replies(my_chat_member(channel, ADMIN, "left", "administrator"))
+    # The admin is told, in private and in one line, where the tip is switched on.
+    assert line.chat_id == ADMIN["id"]
+    assert "/channels" in (line.plain_text or "")
+    assert "il martedì alle 10:00 (ora di Roma)" in (line.plain_text or "")
     bot.telegram.set_member(channel["id"], ADMIN["id"], "creator")
     bot.telegram.set_member(channel["id"], ANNA["id"], "member")
     [none] = await bot.replies(command(ANNA, "/channels"))
     assert "Non amministri" in (none.plain_text or "")
     [listing] = await bot.replies(command(ADMIN, "/channels"))
+    assert "(ora di Roma)" in (listing.plain_text or "")
     [(label, data)] = inline_buttons(listing.message)
     assert "Il canale di Chiara" in label
     assert data == "channel.tip:-100888:on"
@@ -326,6 +332,7 @@ async def test_channel_admin_turns_on_the_weekly_tip(bot: Bot) -> None:
     calls = await bot.press(ANNA, listing.message, data)
     refusal = next(c for c in calls if c.method == "answerCallbackQuery")
     assert refusal.params.get("show_alert") is True
+    assert "amministratori del canale" in str(refusal.params.get("text"))
     await bot.press(ADMIN, listing.message, data)
     bot.clock.now = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Rome
     [tip] = await bot.tick()
@@ -347,3 +354,29 @@ async def test_group_submissions_are_exported_and_deleted(bot: Bot) -> None:
     await privacy.delete(1002)
     async with bot.sessions() as session:
         assert (await session.execute(select(Submission))).first() is None
+
+
+async def test_a_channel_button_naming_a_group_changes_nothing(bot: Bot) -> None:
+    await _add_bot(bot)
+    bot.telegram.set_member(GROUP["id"], ADMIN["id"], "administrator")
+    [listing] = await bot.replies(command(ADMIN, "/channels"))
+    calls = await bot.press(ADMIN, listing.message, f"channel.tip:{GROUP['id']}:on")
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert "non è più valido" in str(answer.params.get("text"))
+    group = await _services(bot).groups.get(GROUP["id"])
+    assert group is not None
+    assert group.tip_enabled is False
+
+
+async def test_the_channel_refusal_speaks_the_users_language(bot: Bot) -> None:
+    channel = make_channel(-100889, "Studio channel")
+    await bot.send(my_chat_member(channel, ADMIN, "left", "administrator"))
+    john = make_user(1090, "John", language_code="en")
+    bot.telegram.set_member(channel["id"], john["id"], "member")
+    [listing] = await bot.replies(command(ADMIN, "/channels"))
+    # John never wrote to the bot: his Telegram language decides.
+    calls = await bot.press(john, listing.message, "channel.tip:-100889:on")
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert answer.params.get("text") == (
+        "Sorry, only the channel's administrators can switch its weekly tip on or off."
+    )
