@@ -6,11 +6,16 @@ chat (a handler's filter trips on it), or text holding lone UTF-16 surrogates (a
 quoting it cannot be encoded). Such an update is dropped with a reason instead of failing
 later with a traceback; lone surrogates are replaced by U+FFFD in every string, so the text
 is kept and can be sent back. While polling, a refused token is waited out like an outage.
+
+Polling drops an update by taking it out of the getUpdates answer before PTB reads it: PTB
+would otherwise fail on the whole answer and ask for it again, for ever. The answer's last
+update stays as its bare ``update_id``, since PTB asks for the updates after the last one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from http import HTTPStatus
 from typing import Any
@@ -20,8 +25,11 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
 from telegram.request import RequestData
 
+from bot import metrics
 from bot.metrics import DropReason
 from bot.transport.delegating import DelegatingRequest
+
+logger = logging.getLogger(__name__)
 
 # Update ids are 32-bit (the Bot API's "Integer"); other ids have "at most 52 significant
 # bits", so they fit a double and a signed 64-bit column alike.
@@ -115,18 +123,44 @@ def unhandleable(data: dict[str, Any]) -> DropReason | None:
 
 
 def clean_updates_payload(payload: bytes) -> bytes:
-    """A getUpdates answer with lone surrogates replaced; the same bytes when there are none."""
-    if not _SURROGATE_ESCAPE.search(payload):
-        return payload
+    """A getUpdates answer without the updates that cannot be handled (counted, one warning
+    each) and with lone surrogates replaced; the same bytes when there is nothing to do."""
+    surrogates = _SURROGATE_ESCAPE.search(payload) is not None
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         return payload  # not ours to judge: PTB reports a body it cannot read
+    updates = data.get("result") if isinstance(data, dict) else None
+    if not isinstance(updates, list):
+        return payload  # an error, or not an answer of getUpdates
+    kept = _handleable(updates)
+    if not surrogates and kept is updates:
+        return payload
+    data["result"] = kept
     return json.dumps(without_lone_surrogates(data), ensure_ascii=False).encode()
 
 
+def _handleable(updates: list[Any]) -> list[Any]:
+    """The updates that can be handled: the same list when they all can."""
+    kept: list[Any] = []
+    for update in updates:
+        reason = unhandleable(update) if isinstance(update, dict) else "parts"
+        if reason is None:
+            kept.append(update)
+            continue
+        metrics.count_dropped(reason)
+        logger.warning("update dropped: it cannot be handled (%s)", reason)
+    last = updates[-1] if updates else None
+    if isinstance(last, dict) and (not kept or kept[-1] is not last):
+        last_id = last.get("update_id")
+        if isinstance(last_id, int):
+            # Handled by nobody, but it moves PTB's offset past what was dropped.
+            kept.append({"update_id": last_id})
+    return updates if kept == updates else kept
+
+
 class CleanUpdates(DelegatingRequest):
-    """For getUpdates in polling mode: the answer's text made safe before PTB reads it."""
+    """For getUpdates in polling mode: the answer made safe before PTB reads it."""
 
     async def do_request(
         self,
@@ -138,7 +172,7 @@ class CleanUpdates(DelegatingRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        """The wrapped request's answer, lone surrogates replaced."""
+        """The wrapped request's answer, cleaned (see ``clean_updates_payload``)."""
         status, payload = await super().do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )

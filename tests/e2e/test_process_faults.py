@@ -252,3 +252,24 @@ def test_a_full_disk_fails_health_with_one_line_and_room_back_heals_it(
     assert re.search(r"ERROR bot\.health: Storage fault: database full; ", output)
     assert re.search(r"INFO bot\.health: Storage fault over: the database takes writes", output)
     assert "Traceback" not in output
+
+
+def test_a_polled_update_that_cannot_be_handled_is_dropped_in_one_line(
+    fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
+) -> None:
+    bot = start_bot(bots, tmp_path, base_env(fake_api, tmp_path), server=fake_api)
+    telegram = fake_api.telegram
+    broken = private_text(make_user(973, "Piero", language_code="en"), "a draft, no chat")
+    del broken["message"]["chat"]
+    mark = telegram.mark()
+    telegram.push_update(broken)
+    time.sleep(3)  # at least one poll has read it and dropped it
+    telegram.push_update(command(make_user(974, "Rita", language_code="en"), "/help"))
+    [reply] = telegram.wait_for(
+        "sendMessage", lambda call: call.chat_id == 974, timeout=REPLY_TIMEOUT, since=mark
+    )
+    assert reply.ok
+    assert bot.stop() == 0
+    output = bot.output
+    assert output.count("update dropped: it cannot be handled (parts)") == 1, output
+    assert "Traceback" not in output

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot import metrics
 from bot.app import CoachApplication, build_application
 from bot.coach import Checklist
 from bot.intake import MAX_UPDATE_ID, clean_updates_payload, unhandleable
@@ -96,3 +97,49 @@ async def test_polled_text_with_lone_surrogates_is_replaced_and_can_be_sent_back
     await application.bot.send_message(602, f"{message.from_user.first_name}: {message.text}")
     [sent] = telegram.sent_messages(602)
     assert "\ufffd" in (sent.text or "")
+
+
+def _dropped(reason: str) -> float:
+    return (
+        metrics.REGISTRY.get_sample_value("postcoach_dropped_updates_total", {"reason": reason})
+        or 0.0
+    )
+
+
+def _without_chat(user_id: int) -> dict[str, Any]:
+    update = private_text(make_user(user_id, "Bruno"), "una bozza senza chat")
+    del update["message"]["chat"]
+    return update
+
+
+async def test_a_polled_message_without_its_chat_is_dropped_and_the_next_is_read(
+    application: CoachApplication, telegram: FakeTelegram
+) -> None:
+    before = _dropped("parts")
+    telegram.push_update(_without_chat(603))
+    telegram.push_update(private_text(make_user(604, "Carla"), "la bozza di Carla"))
+
+    [update] = await application.bot.get_updates(timeout=0)
+
+    assert update.message is not None
+    assert update.message.text == "la bozza di Carla"
+    assert _dropped("parts") == before + 1
+
+
+async def test_a_dropped_last_update_still_moves_polling_past_it(
+    application: CoachApplication, telegram: FakeTelegram
+) -> None:
+    before = _dropped("parts")
+    telegram.push_update(private_text(make_user(605, "Dario"), "la bozza di Dario"))
+    bad = telegram.push_update(_without_chat(606))
+
+    # What PTB's polling does: read, then ask for what comes after the last id it read.
+    first, last = await application.bot.get_updates(timeout=0)
+    again = await application.bot.get_updates(offset=last.update_id + 1, timeout=0)
+
+    assert first.message is not None
+    assert first.message.text == "la bozza di Dario"
+    # Only its id is left: no handler matches an update with nothing in it.
+    assert (last.update_id, last.effective_message, last.effective_user) == (bad, None, None)
+    assert again == ()
+    assert _dropped("parts") == before + 1
