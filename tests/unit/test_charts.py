@@ -7,6 +7,7 @@ import struct
 import threading
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from matplotlib import image
 
@@ -154,10 +155,11 @@ def test_posts_and_score_have_a_panel_each_so_their_marks_never_meet() -> None:
     posts_axes, score_axes = figure.axes
     # One scale per panel: the goal of 2 posts is not drawn at the height of a score of 80.
     assert posts_axes.bbox.y0 > score_axes.bbox.y1
-    assert [line.get_ydata()[0] for line in posts_axes.get_lines()] == [2]
+    assert [np.asarray(line.get_ydata())[0] for line in posts_axes.get_lines()] == [2]
     assert score_axes.get_ylim() == (0, 100)
     [score_line] = score_axes.get_lines()
-    assert list(score_line.get_ydata()) == [p.average_score for p in TWELVE_FULL_WEEKS]
+    scores = [p.average_score for p in TWELVE_FULL_WEEKS]
+    assert np.asarray(score_line.get_ydata()).tolist() == scores
     # The count on each bar stays inside the posts panel.
     renderer = canvas.get_renderer()
     for label in posts_axes.texts:
