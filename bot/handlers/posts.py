@@ -7,6 +7,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
 
+from bot import metrics
 from bot.coach import PLATFORMS
 from bot.context import CoachContext
 from bot.handlers import review
@@ -141,8 +142,15 @@ async def ask_results(context: CoachContext, question: ResultsQuestion) -> None:
             text,
             reply_markup=results_keyboard(texts, lang, question.post_id, METRICS[0]),
         )
-    except Forbidden:
+    except Forbidden as refused:
+        # Blocked: stop writing to them until they come back, as for a refused nudge.
         await context.services.nudges.set_active(question.user_id, False)
+        metrics.count_reach("inactive")
+        logger.info(
+            "user %s refused a results question (%s): marked inactive",
+            question.user_id,
+            refused.message,
+        )
 
 
 async def _next_question(

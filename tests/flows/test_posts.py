@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
-from storage.models import Post, PostResult
+from bot import metrics
+from storage.models import Post, PostResult, User
 from tests.fakebot import SentMessage, command, inline_buttons, make_user, private_text
 from tests.flows.conftest import Bot
 
@@ -124,3 +127,24 @@ async def test_someone_else_cannot_answer_my_results(bot: Bot) -> None:
     assert answer.params.get("show_alert") is True
     async with bot.sessions() as session:
         assert (await session.execute(select(PostResult))).first() is None
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_inactive_by_the_results_question(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    marta = make_user(407, "Marta", language_code="it")
+    await bot.replies(command(marta, "/posted linkedin"))
+    bot.telegram.block_user(marta["id"])  # without the bot hearing of it
+    bot.clock.advance(timedelta(hours=49))
+    inactive = metrics.REACHABILITY.labels("inactive")._value.get()
+    with caplog.at_level(logging.INFO, logger="bot"):
+        assert await bot.tick() == []
+    assert bot.telegram.calls("sendMessage")[-1].status == 403
+    async with bot.sessions() as session:
+        assert await session.scalar(select(User.is_active).where(User.id == 407)) is False
+    refused = "Forbidden: bot was blocked by the user"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"user 407 refused a results question ({refused}): marked inactive"
+    ]
+    assert caplog.records[0].levelno == logging.INFO
+    assert metrics.REACHABILITY.labels("inactive")._value.get() == inactive + 1
