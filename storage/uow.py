@@ -10,11 +10,18 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.queries.groups import GroupActivityQueries, RevisionQueries
 from storage.repositories import (
     DraftRepository,
     ProfileRepository,
     RewriteRepository,
     UserRepository,
+)
+from storage.repositories.groups import (
+    ChallengeRepository,
+    GroupMemberRepository,
+    GroupRepository,
+    SubmissionRepository,
 )
 
 
@@ -25,6 +32,12 @@ class UnitOfWork:
     drafts: DraftRepository
     profiles: ProfileRepository
     rewrites: RewriteRepository
+    groups: GroupRepository
+    group_members: GroupMemberRepository
+    challenges: ChallengeRepository
+    submissions: SubmissionRepository
+    group_activity: GroupActivityQueries
+    revisions: RevisionQueries
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -35,6 +48,12 @@ class UnitOfWork:
         self.drafts = DraftRepository(self.session)
         self.profiles = ProfileRepository(self.session)
         self.rewrites = RewriteRepository(self.session)
+        self.groups = GroupRepository(self.session, skip_locked=self.skip_locked)
+        self.group_members = GroupMemberRepository(self.session)
+        self.challenges = ChallengeRepository(self.session, insert_once=self.insert_once)
+        self.submissions = SubmissionRepository(self.session)
+        self.group_activity = GroupActivityQueries(self.session)
+        self.revisions = RevisionQueries(self.session)
         return self
 
     async def __aexit__(

@@ -10,26 +10,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-
-from sqlalchemy import select
 
 from bot.nudges.compose import choose_idea
 from bot.nudges.schedule import WeeklyRule, load_zone, next_occurrence, parse_local_time
 from bot.results import Clock
 from bot.settings import LANGUAGES
 from bot.timezones import COMMON_ZONES
-from storage.models import (
-    Challenge,
-    DraftReview,
-    Group,
-    GroupMember,
-    ReviewItem,
-    Submission,
-    utcnow,
-)
-from storage.queries import RevisionQueries
+from storage.models import utcnow
+from storage.queries.groups import ChainGain, SubmissionEntry
+from storage.repositories.groups import GroupRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 GROUP_TYPES = ("group", "supergroup")
@@ -121,7 +112,7 @@ def _average(values: Iterable[int]) -> int | None:
     return round(sum(listed) / len(listed)) if listed else None
 
 
-def _view(group: Group) -> GroupView:
+def _view(group: GroupRecord) -> GroupView:
     return GroupView(
         chat_id=group.chat_id,
         type=group.type,
@@ -138,17 +129,36 @@ def _view(group: Group) -> GroupView:
     )
 
 
-def _challenge_due(group: Group, after: datetime) -> datetime | None:
+def _challenge_due(group: GroupRecord, after: datetime) -> datetime | None:
     if not group.challenge_enabled or not group.is_active:
         return None
     at = parse_local_time(group.challenge_time) or time(9, 0)
     return next_occurrence(WeeklyRule(frozenset({group.challenge_day}), at, group.timezone), after)
 
 
-def _tip_due(group: Group, after: datetime) -> datetime | None:
+def _tip_due(group: GroupRecord, after: datetime) -> datetime | None:
     if not group.tip_enabled or not group.is_active:
         return None
     return next_occurrence(WeeklyRule(frozenset({TIP_DAY}), TIP_TIME, group.timezone), after)
+
+
+def _rescheduled(group: GroupRecord, now: datetime) -> GroupRecord:
+    """The group with its next challenge and tip computed from its settings."""
+    return replace(
+        group, next_challenge_at=_challenge_due(group, now), next_tip_at=_tip_due(group, now)
+    )
+
+
+def _chain_gains_per_member(
+    entries: Iterable[SubmissionEntry], gains: dict[int, ChainGain]
+) -> dict[int, dict[int, int]]:
+    """Per member, the gain of each of their revised drafts' chains."""
+    per_member: dict[int, dict[int, int]] = defaultdict(dict)
+    for entry in entries:
+        if entry.review_id in gains:
+            found = gains[entry.review_id]
+            per_member[entry.user_id][found.chain_id] = found.gain
+    return per_member
 
 
 class GroupService:
@@ -163,65 +173,68 @@ class GroupService:
     async def joined(self, chat_id: int, chat_type: str, title: str, language: str) -> bool:
         """The bot was added (or made admin); True when the chat is new or was left before."""
         async with self._uow() as uow:
-            group = await uow.session.get(Group, chat_id)
-            fresh = group is None or not group.is_active
-            if group is None:
-                group = Group(
-                    chat_id=chat_id,
-                    type=chat_type,
-                    language=language if language in LANGUAGES else LANGUAGES[0],
-                    review_mode="short",
-                    timezone="Europe/Rome",
-                    challenge_enabled=False,
-                    challenge_day=0,
-                    challenge_time="09:00",
-                    tip_enabled=False,
-                    tip_turn=0,
-                    added_at=self._clock(),
-                )
-                uow.session.add(group)
-            group.type = chat_type
-            group.title = title[:256]
-            group.is_active = True
-            group.next_challenge_at = _challenge_due(group, self._clock())
-            group.next_tip_at = _tip_due(group, self._clock())
+            known = await uow.groups.get(chat_id)
+            fresh = known is None or not known.is_active
+            group = known or GroupRecord(
+                chat_id=chat_id,
+                type=chat_type,
+                title="",
+                language=language if language in LANGUAGES else LANGUAGES[0],
+                is_active=True,
+                review_mode="short",
+                timezone="Europe/Rome",
+                challenge_enabled=False,
+                challenge_day=0,
+                challenge_time="09:00",
+                challenge_theme=None,
+                tip_enabled=False,
+                tip_turn=0,
+                next_challenge_at=None,
+                next_tip_at=None,
+            )
+            group = replace(group, type=chat_type, title=title[:256], is_active=True)
+            group = _rescheduled(group, self._clock())
+            if known is None:
+                await uow.groups.add(group, added_at=self._clock())
+            else:
+                await uow.groups.update(group)
             await uow.commit()
             return fresh
 
     async def left(self, chat_id: int) -> None:
         """The bot was removed: the chat's schedules stop."""
         async with self._uow() as uow:
-            group = await uow.session.get(Group, chat_id)
+            group = await uow.groups.get(chat_id)
             if group is not None:
-                group.is_active = False
-                group.next_challenge_at = None
-                group.next_tip_at = None
+                await uow.groups.update(
+                    replace(group, is_active=False, next_challenge_at=None, next_tip_at=None)
+                )
                 await uow.commit()
 
     async def get(self, chat_id: int) -> GroupView | None:
         """A known group's settings."""
         async with self._uow() as uow:
-            group = await uow.session.get(Group, chat_id)
+            group = await uow.groups.get(chat_id)
             return _view(group) if group is not None else None
 
     async def channels(self) -> list[GroupView]:
         """Every channel the bot is in (the caller checks who administers which)."""
         async with self._uow() as uow:
-            statement = select(Group).where(Group.type == CHANNEL, Group.is_active.is_(True))
-            return [_view(g) for g in (await uow.session.execute(statement)).scalars()]
+            return [_view(group) for group in await uow.groups.list_active(CHANNEL)]
 
     # ---------------------------------------------------------------- settings
 
     async def change(self, chat_id: int, field: str, value: str) -> GroupView | None:
         """Change one setting; None when the value is not allowed."""
         async with self._uow() as uow:
-            group = await uow.session.get(Group, chat_id)
-            if group is None or not _apply(group, field, value):
+            group = await uow.groups.get(chat_id)
+            changed = _apply(group, field, value) if group is not None else None
+            if changed is None:
                 return None
-            group.next_challenge_at = _challenge_due(group, self._clock())
-            group.next_tip_at = _tip_due(group, self._clock())
+            changed = _rescheduled(changed, self._clock())
+            await uow.groups.update(changed)
             await uow.commit()
-            return _view(group)
+            return _view(changed)
 
     # ---------------------------------------------------------------- challenges
 
@@ -234,37 +247,20 @@ class GroupService:
         """
         now = self._clock()
         async with self._uow() as uow:
-            statement = (
-                select(Group)
-                .where(Group.is_active.is_(True), Group.next_challenge_at <= now)
-                .order_by(Group.next_challenge_at)
-                .limit(limit or CLAIM_BATCH)
-            )
-            if uow.skip_locked:
-                statement = statement.with_for_update(skip_locked=True)
             due: list[DueChallenge] = []
             handled = 0
-            for group in (await uow.session.execute(statement)).scalars():
+            for group in await uow.groups.claim_due_challenges(now, limit or CLAIM_BATCH):
                 handled += 1
                 due_at = group.next_challenge_at
                 assert due_at is not None
-                group.next_challenge_at = _challenge_due(group, max(due_at, now))
-                previous = await self._latest_challenge(uow, group.chat_id)
+                await uow.groups.update(
+                    replace(group, next_challenge_at=_challenge_due(group, max(due_at, now)))
+                )
+                previous = await uow.challenges.get_latest(group.chat_id)
                 idea = choose_idea(previous.idea if previous else None, int(due_at.timestamp()))
-                challenge_id = (
-                    await uow.session.execute(
-                        uow.insert_once(
-                            Challenge,
-                            {
-                                "chat_id": group.chat_id,
-                                "due_at": due_at,
-                                "idea": idea,
-                                "theme": group.challenge_theme,
-                            },
-                            ("chat_id", "due_at"),
-                        ).returning(Challenge.id)
-                    )
-                ).scalar_one_or_none()
+                challenge_id = await uow.challenges.add_once(
+                    group.chat_id, due_at, idea, group.challenge_theme
+                )
                 if challenge_id is None:
                     continue
                 recap = (
@@ -285,48 +281,28 @@ class GroupService:
             await uow.commit()
             return ClaimedChallenges(due, handled)
 
-    async def _latest_challenge(self, uow: UnitOfWork, chat_id: int) -> Challenge | None:
-        statement = (
-            select(Challenge)
-            .where(Challenge.chat_id == chat_id)
-            .order_by(Challenge.due_at.desc())
-            .limit(1)
-        )
-        return (await uow.session.execute(statement)).scalar_one_or_none()
-
     async def challenge_posted(self, challenge_id: int, message_id: int) -> None:
         """Remember the message members reply to."""
         async with self._uow() as uow:
-            challenge = await uow.session.get(Challenge, challenge_id)
-            if challenge is not None:
-                challenge.message_id = message_id
-                challenge.posted_at = self._clock()
-                await uow.commit()
+            await uow.challenges.mark_posted(challenge_id, message_id, self._clock())
+            await uow.commit()
 
     async def challenge_for(self, chat_id: int, reply_to_message_id: int | None) -> int | None:
         """The challenge a message answers: the one replied to, else this week's, if any."""
-        now = self._clock()
+        since = self._clock() - CHALLENGE_WINDOW
         async with self._uow() as uow:
-            statement = select(Challenge.id).where(
-                Challenge.chat_id == chat_id, Challenge.posted_at >= now - CHALLENGE_WINDOW
-            )
             if reply_to_message_id is not None:
-                replied = await uow.session.execute(
-                    statement.where(Challenge.message_id == reply_to_message_id)
+                found = await uow.challenges.get_id_by_message(
+                    chat_id, reply_to_message_id, posted_since=since
                 )
-                found = replied.scalar_one_or_none()
                 if found is not None:
                     return found
-            latest = await uow.session.execute(statement.order_by(Challenge.id.desc()).limit(1))
-            return latest.scalar_one_or_none()
+            return await uow.challenges.get_latest_posted_id(chat_id, since)
 
     async def is_challenge_message(self, chat_id: int, message_id: int) -> bool:
         """Whether a message is one of the challenges posted in this chat."""
         async with self._uow() as uow:
-            statement = select(Challenge.id).where(
-                Challenge.chat_id == chat_id, Challenge.message_id == message_id
-            )
-            return (await uow.session.execute(statement)).first() is not None
+            return await uow.challenges.get_id_by_message(chat_id, message_id) is not None
 
     # ---------------------------------------------------------------- members
 
@@ -347,21 +323,15 @@ class GroupService:
                 (user_id, display_name),
                 *([requested_by] if requested_by else []),
             ):
-                member = await uow.session.get(GroupMember, (chat_id, member_id))
-                if member is None:
-                    member = GroupMember(chat_id=chat_id, user_id=member_id, opted_out=False)
-                    uow.session.add(member)
-                member.display_name = name[:128]
-            uow.session.add(
-                Submission(
-                    chat_id=chat_id,
-                    user_id=user_id,
-                    challenge_id=challenge_id,
-                    review_id=review_id,
-                    score=score,
-                    created_at=self._clock(),
-                    requested_by=requested_by[0] if requested_by else None,
-                )
+                await uow.group_members.save(chat_id, member_id, name[:128])
+            await uow.submissions.add(
+                chat_id=chat_id,
+                user_id=user_id,
+                challenge_id=challenge_id,
+                review_id=review_id,
+                score=score,
+                created_at=self._clock(),
+                requested_by=requested_by[0] if requested_by else None,
             )
             await uow.commit()
 
@@ -370,12 +340,7 @@ class GroupService:
     ) -> None:
         """Leave (or rejoin) the group's leaderboard."""
         async with self._uow() as uow:
-            member = await uow.session.get(GroupMember, (chat_id, user_id))
-            if member is None:
-                member = GroupMember(chat_id=chat_id, user_id=user_id)
-                uow.session.add(member)
-            member.display_name = display_name[:128]
-            member.opted_out = opted_out
+            await uow.group_members.save(chat_id, user_id, display_name[:128], opted_out)
             await uow.commit()
 
     async def leaderboard(self, chat_id: int) -> list[LeaderboardRow]:
@@ -383,35 +348,21 @@ class GroupService:
         most drafts, then by name; members with no revised draft after those who have."""
         now = self._clock()
         async with self._uow() as uow:
-            group = await uow.session.get(Group, chat_id)
+            group = await uow.groups.get(chat_id)
             tz = load_zone(group.timezone if group else "Europe/Rome")
             local = now.astimezone(tz)
             month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-            statement = (
-                select(Submission.user_id, Submission.review_id, Submission.requested_by)
-                .where(Submission.chat_id == chat_id, Submission.created_at >= month_start)
-                .order_by(Submission.created_at, Submission.id)
+            entries = await uow.group_activity.list_submissions(chat_id, month_start)
+            gains = await uow.revisions.chain_gains(
+                [entry.review_id for entry in entries if entry.review_id is not None]
             )
-            rows = (await uow.session.execute(statement)).all()
-            gains = await RevisionQueries(uow.session).chain_gains(
-                [review_id for _, review_id, _ in rows if review_id is not None]
-            )
-            members = await uow.session.execute(
-                select(GroupMember.user_id, GroupMember.display_name).where(
-                    GroupMember.chat_id == chat_id, GroupMember.opted_out.is_(False)
-                )
-            )
-            names = dict(members.all())
-        drafts: Counter[int] = Counter()
-        asked: Counter[int] = Counter()
-        chain_gains: dict[int, dict[int, int]] = defaultdict(dict)
-        for user_id, review_id, requested_by in rows:
-            drafts[user_id] += 1
-            if requested_by is not None:
-                asked[requested_by] += 1
-            if review_id in gains:
-                chain, gain = gains[review_id]
-                chain_gains[user_id][chain] = gain
+            members = await uow.group_activity.list_members(chat_id)
+        names = {member.user_id: member.display_name for member in members if not member.opted_out}
+        drafts: Counter[int] = Counter(entry.user_id for entry in entries)
+        asked: Counter[int] = Counter(
+            entry.requested_by for entry in entries if entry.requested_by is not None
+        )
+        chain_gains = _chain_gains_per_member(entries, gains)
         board = [
             LeaderboardRow(
                 names[user_id],
@@ -435,52 +386,28 @@ class GroupService:
     async def _recap(
         self, uow: UnitOfWork, chat_id: int, since: datetime, until: datetime
     ) -> Recap:
-        statement = (
-            select(Submission.user_id, Submission.score, Submission.review_id)
-            .where(
-                Submission.chat_id == chat_id,
-                Submission.created_at >= since,
-                Submission.created_at < until,
-            )
-            .order_by(Submission.created_at, Submission.id)
-        )
-        rows = (await uow.session.execute(statement)).all()
+        entries = await uow.group_activity.list_submissions(chat_id, since, until)
         scores: dict[int, list[int]] = defaultdict(list)
         review_ids = []
-        for user_id, score, review_id in rows:
-            scores[user_id].append(score)
-            if review_id is not None:
-                review_ids.append(review_id)
-        missing: Counter[str] = Counter()
-        if review_ids:
-            failed = await uow.session.execute(
-                select(ReviewItem.item_id)
-                .join(DraftReview, DraftReview.id == ReviewItem.review_id)
-                .where(ReviewItem.review_id.in_(review_ids), ReviewItem.status == "fail")
-            )
-            missing.update(item for (item,) in failed.all())
-        gains = await RevisionQueries(uow.session).chain_gains(review_ids)
-        improved: dict[int, dict[int, int]] = defaultdict(dict)
-        for user_id, _, review_id in rows:
-            if review_id in gains:
-                chain, gain = gains[review_id]
-                improved[user_id][chain] = gain
+        for entry in entries:
+            scores[entry.user_id].append(entry.score)
+            if entry.review_id is not None:
+                review_ids.append(entry.review_id)
+        missing = Counter(await uow.group_activity.list_failed_items(review_ids))
+        improved = _chain_gains_per_member(entries, await uow.revisions.chain_gains(review_ids))
         best_name, best_delta = None, 0
-        members = {}
-        if scores:
-            member_rows = await uow.session.execute(
-                select(GroupMember.user_id, GroupMember.display_name, GroupMember.opted_out).where(
-                    GroupMember.chat_id == chat_id, GroupMember.user_id.in_(list(scores))
-                )
-            )
-            members = {uid: (name, out) for uid, name, out in member_rows.all()}
+        members = (
+            {m.user_id: m for m in await uow.group_activity.list_members(chat_id, list(scores))}
+            if scores
+            else {}
+        )
         for user_id in scores:
-            name, opted_out = members.get(user_id, ("", True))
+            member = members.get(user_id)
             delta = _average(improved[user_id].values())
-            if not opted_out and delta is not None and delta > best_delta:
-                best_name, best_delta = name, delta
+            if member and not member.opted_out and delta is not None and delta > best_delta:
+                best_name, best_delta = member.display_name, delta
         top = tuple(item for item, _ in sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
-        return Recap(len(scores), len(rows), top[:3], best_name, best_delta)
+        return Recap(len(scores), len(entries), top[:3], best_name, best_delta)
 
     # ---------------------------------------------------------------- channel tips
 
@@ -488,42 +415,38 @@ class GroupService:
         """Channel tips due now; each advances to next week before it is sent."""
         now = self._clock()
         async with self._uow() as uow:
-            statement = (
-                select(Group)
-                .where(Group.is_active.is_(True), Group.next_tip_at <= now)
-                .limit(limit or CLAIM_BATCH)
-            )
-            if uow.skip_locked:
-                statement = statement.with_for_update(skip_locked=True)
             due = []
-            for group in (await uow.session.execute(statement)).scalars():
+            for group in await uow.groups.claim_due_tips(now, limit or CLAIM_BATCH):
                 assert group.next_tip_at is not None
-                group.next_tip_at = _tip_due(group, max(group.next_tip_at, now))
+                await uow.groups.update(
+                    replace(
+                        group,
+                        next_tip_at=_tip_due(group, max(group.next_tip_at, now)),
+                        tip_turn=group.tip_turn + 1,
+                    )
+                )
                 due.append(DueTip(group.chat_id, group.language, group.tip_turn % TIP_COUNT))
-                group.tip_turn += 1
             await uow.commit()
             return due
 
 
-def _apply(group: Group, field: str, value: str) -> bool:
-    """Set one field from a button's value; False when the value is not allowed."""
+def _apply(group: GroupRecord, field: str, value: str) -> GroupRecord | None:
+    """The group with one field set from a button's value; None when it is not allowed."""
     if field == "language" and value in LANGUAGES:
-        group.language = value
-    elif field == "mode" and value in REVIEW_MODES:
-        group.review_mode = value
-    elif field == "challenge" and value in ("on", "off"):
-        group.challenge_enabled = value == "on"
-    elif field == "day" and value.isdigit() and 0 <= int(value) <= 6:
-        group.challenge_day = int(value)
-    elif field == "time" and value in TIME_CHOICES:
-        group.challenge_time = value
-    elif field == "zone" and value in COMMON_ZONES:
-        group.timezone = value
-    elif field == "theme":
+        return replace(group, language=value)
+    if field == "mode" and value in REVIEW_MODES:
+        return replace(group, review_mode=value)
+    if field == "challenge" and value in ("on", "off"):
+        return replace(group, challenge_enabled=value == "on")
+    if field == "day" and value.isdigit() and 0 <= int(value) <= 6:
+        return replace(group, challenge_day=int(value))
+    if field == "time" and value in TIME_CHOICES:
+        return replace(group, challenge_time=value)
+    if field == "zone" and value in COMMON_ZONES:
+        return replace(group, timezone=value)
+    if field == "theme":
         theme = " ".join(value.split())[:MAX_THEME_CHARS]
-        group.challenge_theme = theme or None
-    elif field == "tip" and value in ("on", "off"):
-        group.tip_enabled = value == "on"
-    else:
-        return False
-    return True
+        return replace(group, challenge_theme=theme or None)
+    if field == "tip" and value in ("on", "off"):
+        return replace(group, tip_enabled=value == "on")
+    return None

@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base, Draft, DraftReview, Post, PostResult, ReviewItem, User
+from storage.queries.groups import GroupActivityQueries as GroupActivityQueries
+from storage.queries.groups import RevisionQueries as RevisionQueries
 
 # Foreign keys with these actions only detach a row from its parent: the row is not "about"
 # the parent's owner, so erasure clears the reference instead of deleting the row.
@@ -353,71 +355,3 @@ class UserDataQueries:
         result = await self._session.execute(statement)
         return [dict(row) for row in result.mappings()]
 
-
-class RevisionQueries:
-    """What revising gained: the score across the versions of one draft (its chain)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def chain_gains(self, review_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        """For each review whose draft has been revised (or is a revision): its chain's
-        root draft id and the score gained from the root's first review to the latest
-        version's latest review. Reviews of drafts never revised are left out."""
-        if not review_ids:
-            return {}
-        rows = await self._session.execute(
-            select(DraftReview.id, DraftReview.draft_id).where(DraftReview.id.in_(review_ids))
-        )
-        draft_of = {review_id: draft_id for review_id, draft_id in rows.all()}
-        parents: dict[int, int | None] = {}
-        frontier = set(draft_of.values())
-        while frontier:  # up to the roots
-            found = await self._session.execute(
-                select(Draft.id, Draft.parent_id).where(Draft.id.in_(frontier))
-            )
-            frontier = set()
-            for draft_id, parent_id in found.all():
-                parents[draft_id] = parent_id
-                if parent_id is not None and parent_id not in parents:
-                    frontier.add(parent_id)
-        frontier = set(parents)
-        while frontier:  # and down to every version
-            found = await self._session.execute(
-                select(Draft.id, Draft.parent_id).where(Draft.parent_id.in_(frontier))
-            )
-            frontier = set()
-            for draft_id, parent_id in found.all():
-                if draft_id not in parents:
-                    parents[draft_id] = parent_id
-                    frontier.add(draft_id)
-
-        def root(draft_id: int) -> int:
-            while (parent := parents.get(draft_id)) is not None:
-                draft_id = parent
-            return draft_id
-
-        chains: dict[int, list[int]] = {}
-        for draft_id in parents:
-            chains.setdefault(root(draft_id), []).append(draft_id)
-        revised = {key: ids for key, ids in chains.items() if len(ids) > 1}
-        if not revised:
-            return {}
-        versions = await self._session.execute(
-            select(Draft.id, Draft.version, DraftReview.score, DraftReview.id)
-            .join(DraftReview, DraftReview.draft_id == Draft.id)
-            .where(Draft.id.in_([i for ids in revised.values() for i in ids]))
-            .order_by(Draft.version, DraftReview.id)
-        )
-        scores: dict[int, list[tuple[int, int, int]]] = {}
-        chain_of = {draft_id: key for key, ids in revised.items() for draft_id in ids}
-        for draft_id, version, score, review_id in versions.all():
-            scores.setdefault(chain_of[draft_id], []).append((version, review_id, score))
-        gains = {
-            key: values[-1][2] - values[0][2] for key, values in scores.items() if len(values) > 1
-        }
-        return {
-            review_id: (chain_of[draft_id], gains[chain_of[draft_id]])
-            for review_id, draft_id in draft_of.items()
-            if draft_id in chain_of and chain_of[draft_id] in gains
-        }

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Draft, DraftReview, Post, Profile, ReviewItem, Rewrite, User
+from storage.repositories.groups import GroupRepository as GroupRepository
 
 USERS = cast(Table, User.__table__)
 PROFILES = cast(Table, Profile.__table__)
