@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar
 
-from sqlalchemy import select
-
 from bot.coach import PLATFORMS, Checklist, TopicExpansion
 from bot.nudges.schedule import parse_local_time
 from bot.settings import LANGUAGES
 from bot.timezones import resolve_zone, zone_from_location
-from storage.models import NudgeSchedule, Profile, User, utcnow
+from storage.models import Profile, User, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -243,13 +241,7 @@ class ProfileService:
     async def reminders(self, user_id: int) -> Reminders | None:
         """The quiet hours and the pause of the user's reminders; None without reminders."""
         async with self._uow() as uow:
-            schedule = (
-                await uow.session.execute(
-                    select(NudgeSchedule).where(
-                        NudgeSchedule.user_id == user_id, NudgeSchedule.kind == "nudge"
-                    )
-                )
-            ).scalar_one_or_none()
+            schedule = await uow.nudges.get_schedule(user_id, "nudge")
             if schedule is None:
                 return None
             return Reminders(

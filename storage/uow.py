@@ -23,6 +23,7 @@ from storage.repositories.groups import (
     GroupRepository,
     SubmissionRepository,
 )
+from storage.repositories.nudges import NudgeRepository
 
 
 class UnitOfWork:
@@ -32,6 +33,7 @@ class UnitOfWork:
     drafts: DraftRepository
     profiles: ProfileRepository
     rewrites: RewriteRepository
+    nudges: NudgeRepository
     groups: GroupRepository
     group_members: GroupMemberRepository
     challenges: ChallengeRepository
@@ -48,6 +50,7 @@ class UnitOfWork:
         self.drafts = DraftRepository(self.session)
         self.profiles = ProfileRepository(self.session)
         self.rewrites = RewriteRepository(self.session)
+        self.nudges = NudgeRepository(self)
         self.groups = GroupRepository(self.session, skip_locked=self.skip_locked)
         self.group_members = GroupMemberRepository(self.session)
         self.challenges = ChallengeRepository(self.session, insert_once=self.insert_once)

@@ -11,14 +11,10 @@ process sending a claim renews its lease until the send's outcome is written.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic as _monotonic
-
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, union_all, update
-from sqlalchemy.orm import InstrumentedAttribute
 
 from bot import metrics
 from bot.nudges.compose import Tone, choose_idea, choose_tone
@@ -31,7 +27,8 @@ from bot.nudges.schedule import (
     week_start,
 )
 from bot.profiles import DEFAULT_GOAL, DEFAULT_ZONE
-from storage.models import NudgeSchedule, NudgeSend, Post, Profile, User, utcnow
+from storage.models import NudgeSchedule, NudgeSend, User, utcnow
+from storage.repositories.nudges import NewSend
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 NUDGE = "nudge"
@@ -81,6 +78,31 @@ class Delivery:
     platform: str | None
     goal: int
     zone: str
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One due instant of a schedule the claim moved past: to record, sent or missed."""
+
+    schedule: NudgeSchedule
+    user: User
+    kind: str
+    due_at: datetime
+    missed: bool
+    idea: str | None
+
+
+@dataclass(frozen=True)
+class ClaimedOccurrence:
+    """An occurrence this claim owns (recorded by it, or taken over): to send now."""
+
+    send_id: int
+    schedule: NudgeSchedule
+    user: User
+    kind: str
+    due_at: datetime
+    late: bool
+    idea: str | None
 
 
 @dataclass(frozen=True)
@@ -156,14 +178,7 @@ class NudgeService:
             if profile is None:
                 return
             zone = profile.timezone or DEFAULT_ZONE
-            existing = {
-                s.kind: s
-                for s in (
-                    await uow.session.execute(
-                        select(NudgeSchedule).where(NudgeSchedule.user_id == user_id)
-                    )
-                ).scalars()
-            }
+            existing = {s.kind: s for s in await uow.nudges.list_schedules(user_id)}
             wanted = {
                 NUDGE: (sorted(set(profile.nudge_days)), profile.nudge_time or "09:00"),
                 WEEKLY: (sorted(WEEKLY_DAYS), WEEKLY_TIME),
@@ -180,7 +195,7 @@ class NudgeService:
                         quiet_end=DEFAULT_QUIET[1],
                         paused=False,
                     )
-                    uow.session.add(schedule)
+                    uow.nudges.add_schedule(schedule)
                 changed = (schedule.weekdays, schedule.local_time, schedule.timezone) != (
                     days,
                     at,
@@ -193,69 +208,7 @@ class NudgeService:
                     schedule.next_due_at = next_due(schedule, start)
             await uow.commit()
 
-    async def _schedules(self, uow: UnitOfWork, user_id: int) -> list[NudgeSchedule]:
-        statement = select(NudgeSchedule).where(NudgeSchedule.user_id == user_id)
-        return list((await uow.session.execute(statement)).scalars())
-
     # ---------------------------------------------------------------- claiming
-
-    def _due_schedules(
-        self, now: datetime, limit: int, skip_locked: bool
-    ) -> Select[NudgeSchedule, User]:
-        """Up to `limit` claimable schedules, the earliest due first, with their users.
-
-        A schedule is due by its rule, by a snooze, or because its pause ended; it is
-        ranked by the earliest of those instants that has come. Each of the three is read
-        from its own index in that order, eligible rows only, at most `limit` of each, so
-        a backlog of thousands costs what a batch costs: the first `limit` of the merge
-        are among those 3 * `limit`. On PostgreSQL each read locks what it takes (SKIP
-        LOCKED), so a concurrent claim reads past this one's rows instead of stopping at
-        them; the few read here but not claimed are free again at commit.
-        """
-        active = (User.is_active.is_(True), NudgeSchedule.paused.is_(False))
-        pause_over = or_(NudgeSchedule.paused_until.is_(None), NudgeSchedule.paused_until <= now)
-
-        def earliest(
-            column: InstrumentedAttribute[datetime | None], *eligible: ColumnElement[bool]
-        ) -> Select[int, datetime]:
-            statement = (
-                select(NudgeSchedule.id, column.label("due"))
-                .join(User, User.id == NudgeSchedule.user_id)
-                .where(column <= now, *eligible)
-                .order_by(column)
-                .limit(limit)
-            )
-            if skip_locked:
-                statement = statement.with_for_update(skip_locked=True, of=NudgeSchedule)
-            # A subquery: SQLite takes no ORDER BY or LIMIT on a member of a UNION.
-            source = statement.subquery()
-            return select(source.c.id, source.c.due)
-
-        sources = union_all(
-            earliest(NudgeSchedule.next_due_at, *active, pause_over),
-            earliest(NudgeSchedule.snooze_due_at, *active, pause_over),
-            earliest(NudgeSchedule.paused_until, *active),
-        ).subquery()
-        due = func.min(sources.c.due).label("due")
-        first = (
-            select(sources.c.id, due).group_by(sources.c.id).order_by(due).limit(limit)
-        ).subquery()
-        statement = (
-            select(NudgeSchedule, User)
-            .join(first, first.c.id == NudgeSchedule.id)
-            .join(User, User.id == NudgeSchedule.user_id)
-            .order_by(first.c.due)
-        )
-        if skip_locked:
-            # Locked already; locking again reads the row as it is now, not at the snapshot.
-            statement = statement.with_for_update(skip_locked=True, of=NudgeSchedule)
-        return statement
-
-    async def claim(
-        self, limit: int = CLAIM_BATCH, *, tick_started: datetime | None = None
-    ) -> list[Delivery]:
-        """Record and return what is due now (and claims abandoned by a dead process)."""
-        return (await self.claim_batch(limit, tick_started=tick_started)).deliveries
 
     async def claim_batch(
         self, limit: int = CLAIM_BATCH, *, tick_started: datetime | None = None
@@ -269,22 +222,20 @@ class NudgeService:
         now = self._clock()
         judged = min(now, tick_started) if tick_started is not None else now
         async with self._uow() as uow:
-            rows = (
-                await uow.session.execute(self._due_schedules(now, limit, uow.skip_locked))
-            ).all()
-            occurrences: list[tuple[NudgeSchedule, User, str, datetime, bool, str | None]] = []
-            for schedule, user in rows:
-                occurrences += self._advance(schedule, user, now, judged)
+            due = await uow.nudges.list_due(now, limit)
+            occurrences: list[Occurrence] = []
+            for row in due:
+                occurrences += self._advance(row.schedule, row.user, now, judged)
             claimed = await self._record(uow, occurrences, now, judged)
             taken, expired = await self._take_over(uow, now, limit)
             deliveries = await self._deliveries(uow, claimed + taken, now)
             await uow.commit()
-        return ClaimedBatch(deliveries, handled=len(rows) + len(taken) + expired)
+        return ClaimedBatch(deliveries, handled=len(due) + len(taken) + expired)
 
     def _advance(
         self, schedule: NudgeSchedule, user: User, now: datetime, judged: datetime
-    ) -> list[tuple[NudgeSchedule, User, str, datetime, bool, str | None]]:
-        """Move a due schedule past now; its occurrences as (.., kind, due, missed, idea)."""
+    ) -> list[Occurrence]:
+        """Move a due schedule past now; the occurrences it had due."""
         if schedule.paused_until is not None:
             # The pause is over: occurrences inside it were not missed, just paused.
             if schedule.next_due_at is not None and schedule.next_due_at < schedule.paused_until:
@@ -315,72 +266,57 @@ class NudgeService:
                 )
                 last = idea
             kind = schedule.kind if kind == SNOOZE else kind
-            occurrences.append((schedule, user, kind, due, missed, idea))
+            occurrences.append(Occurrence(schedule, user, kind, due, missed, idea))
         return occurrences
 
     async def _record(
         self,
         uow: UnitOfWork,
-        occurrences: Sequence[tuple[NudgeSchedule, User, str, datetime, bool, str | None]],
+        occurrences: Sequence[Occurrence],
         now: datetime,
         judged: datetime,
-    ) -> list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]]:
-        """Insert every occurrence in one statement; those already recorded are skipped.
+    ) -> list[ClaimedOccurrence]:
+        """Record every occurrence in one statement; those already recorded are skipped.
         Claimed at `now`; late if due more than LATE_AFTER before `judged`."""
         if not occurrences:
             return []
-        values = [
-            {
-                "schedule_id": schedule.id,
-                "user_id": user.id,
-                "kind": kind,
-                "due_at": due,
-                "status": "missed" if missed else "claimed",
-                "idea": idea,
-                "claimed_at": now,
-                "late": not missed and judged - due > LATE_AFTER,
-            }
-            for schedule, user, kind, due, missed, idea in occurrences
-        ]
-        inserted = {
-            (schedule_id, _utc(due)): send_id
-            for send_id, schedule_id, due in await uow.session.execute(
-                uow.insert_once(NudgeSend, values, ("schedule_id", "due_at")).returning(
-                    NudgeSend.id, NudgeSend.schedule_id, NudgeSend.due_at
-                )
+        sends = [
+            NewSend(
+                schedule_id=o.schedule.id,
+                user_id=o.user.id,
+                kind=o.kind,
+                due_at=o.due_at,
+                status="missed" if o.missed else "claimed",
+                idea=o.idea,
+                claimed_at=now,
+                late=not o.missed and judged - o.due_at > LATE_AFTER,
             )
-        }
+            for o in occurrences
+        ]
+        inserted = await uow.nudges.add_sends(sends)
         claimed = []
-        for (schedule, user, kind, due, missed, idea), row in zip(
-            occurrences, values, strict=True
-        ):
-            send_id = inserted.get((schedule.id, _utc(due)))
+        for o, send in zip(occurrences, sends, strict=True):
+            send_id = inserted.get((o.schedule.id, _utc(o.due_at)))
             if send_id is None:
                 continue
-            if missed:
+            if o.missed:
                 metrics.count_nudge("missed")
                 continue
-            if idea is not None:
-                schedule.last_idea = idea
-            claimed.append((send_id, schedule, user, kind, due, bool(row["late"]), idea))
+            if o.idea is not None:
+                o.schedule.last_idea = o.idea
+            claimed.append(
+                ClaimedOccurrence(send_id, o.schedule, o.user, o.kind, o.due_at, send.late, o.idea)
+            )
         return claimed
 
     async def _take_over(
         self, uow: UnitOfWork, now: datetime, limit: int
-    ) -> tuple[list[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]], int]:
+    ) -> tuple[list[ClaimedOccurrence], int]:
         """Claims a dead process never confirmed: to send again (late), and how many expired."""
-        statement = (
-            select(NudgeSend, NudgeSchedule, User)
-            .join(NudgeSchedule, NudgeSchedule.id == NudgeSend.schedule_id)
-            .join(User, User.id == NudgeSend.user_id)
-            .where(NudgeSend.status == "claimed", NudgeSend.claimed_at < now - self._lease)
-            .limit(limit)
-        )
-        if uow.skip_locked:
-            statement = statement.with_for_update(skip_locked=True, of=NudgeSend)
         taken = []
         expired = 0
-        for send, schedule, user in (await uow.session.execute(statement)).all():
+        for abandoned in await uow.nudges.list_abandoned(now - self._lease, limit):
+            send, user = abandoned.send, abandoned.user
             if now - send.due_at > self._grace or not user.is_active:
                 send.status = "missed"
                 metrics.count_nudge("missed")
@@ -388,71 +324,50 @@ class NudgeService:
                 continue
             send.claimed_at = now
             send.late = True
-            taken.append((send.id, schedule, user, send.kind, send.due_at, True, send.idea))
+            taken.append(
+                ClaimedOccurrence(
+                    send.id, abandoned.schedule, user, send.kind, send.due_at, True, send.idea
+                )
+            )
         return taken, expired
 
     async def _deliveries(
-        self,
-        uow: UnitOfWork,
-        claimed: Sequence[tuple[int, NudgeSchedule, User, str, datetime, bool, str | None]],
-        now: datetime,
+        self, uow: UnitOfWork, claimed: Sequence[ClaimedOccurrence], now: datetime
     ) -> list[Delivery]:
         if not claimed:
             return []
-        user_ids = {user.id for _, _, user, *_ in claimed}
-        profiles = {
-            p.user_id: p
-            for p in (
-                await uow.session.execute(select(Profile).where(Profile.user_id.in_(user_ids)))
-            ).scalars()
-        }
-        recent: dict[int, list[datetime]] = defaultdict(list)
-        posts = await uow.session.execute(
-            select(Post.user_id, Post.posted_at).where(
-                Post.user_id.in_(user_ids), Post.posted_at >= now - timedelta(days=15)
-            )
-        )
-        for user_id, posted_at in posts.all():
-            recent[user_id].append(posted_at)
+        user_ids = {c.user.id for c in claimed}
+        profiles = await uow.nudges.list_profiles(user_ids)
+        recent = await uow.nudges.list_post_times(user_ids, now - timedelta(days=15))
         # Users who had a reminder already: anyone else's first one is a welcome.
-        reminded = set(
-            (
-                await uow.session.execute(
-                    select(NudgeSend.user_id)
-                    .where(
-                        NudgeSend.user_id.in_(user_ids),
-                        NudgeSend.kind == NUDGE,
-                        NudgeSend.status.in_(("sent", "late")),
-                    )
-                    .distinct()
-                )
-            ).scalars()
-        )
+        reminded = await uow.nudges.list_reminded(user_ids, NUDGE)
         deliveries = []
-        for send_id, schedule, user, kind, due, late, idea in claimed:
+        for c in claimed:
+            user = c.user
             profile = profiles.get(user.id)
-            zone = (profile.timezone if profile else None) or schedule.timezone or DEFAULT_ZONE
+            zone = (profile.timezone if profile else None) or c.schedule.timezone or DEFAULT_ZONE
             goal = (profile.weekly_goal if profile else None) or DEFAULT_GOAL
             this_week = week_start(now, zone)
             last_week = week_start(this_week - timedelta(seconds=1), zone)
-            week_posts = sum(1 for at in recent[user.id] if at >= this_week)
-            last_posts = sum(1 for at in recent[user.id] if last_week <= at < this_week)
+            posted = recent.get(user.id, [])
+            week_posts = sum(1 for at in posted if at >= this_week)
+            last_posts = sum(1 for at in posted if last_week <= at < this_week)
             deliveries.append(
                 Delivery(
-                    send_id=send_id,
+                    send_id=c.send_id,
                     user_id=user.id,
-                    kind=kind,
-                    due_at=due,
-                    late=late,
-                    idea=idea,
+                    kind=c.kind,
+                    due_at=c.due_at,
+                    late=c.late,
+                    idea=c.idea,
                     tone="welcome"
-                    if kind == NUDGE and user.id not in reminded
+                    if c.kind == NUDGE and user.id not in reminded
                     else choose_tone(week_posts, last_posts, goal),
                     language=user.language,
                     telegram_language=user.telegram_language,
                     first_name=user.first_name,
-                    topics=tuple(profile.topics) if profile else (),
-                    audience=tuple(profile.audience) if profile else (),
+                    topics=profile.topics if profile else (),
+                    audience=profile.audience if profile else (),
                     platform=(profile.main_platform if profile else None),
                     goal=goal,
                     zone=zone,
@@ -465,44 +380,24 @@ class NudgeService:
         if not send_ids:
             return
         async with self._uow() as uow:
-            await uow.session.execute(
-                update(NudgeSend)
-                .where(NudgeSend.id.in_(send_ids), NudgeSend.status == "claimed")
-                .values(claimed_at=self._clock())
-            )
+            await uow.nudges.renew(send_ids, self._clock())
             await uow.commit()
-
-    async def confirm(self, send_id: int, *, delivered: bool) -> None:
-        """Record the outcome of a send: sent (or late), or failed for good."""
-        await self.confirm_many([send_id] if delivered else [], [] if delivered else [send_id])
 
     async def confirm_many(self, delivered: Sequence[int], failed: Sequence[int] = ()) -> None:
         """Record the outcome of many sends in one transaction (two UPDATEs)."""
         if not delivered and not failed:
             return
-        claimed = NudgeSend.status == "claimed"
         async with self._uow() as uow:
             if delivered:
-                await uow.session.execute(
-                    update(NudgeSend)
-                    .where(NudgeSend.id.in_(delivered), claimed)
-                    .values(
-                        status=case((NudgeSend.late.is_(True), "late"), else_="sent"),
-                        sent_at=self._clock(),
-                    )
-                )
+                await uow.nudges.mark_sent(delivered, self._clock())
             if failed:
-                await uow.session.execute(
-                    update(NudgeSend)
-                    .where(NudgeSend.id.in_(failed), claimed)
-                    .values(status="failed")
-                )
+                await uow.nudges.mark_failed(failed)
             await uow.commit()
 
     # ---------------------------------------------------------------- the user's controls
 
     async def _own_send(self, uow: UnitOfWork, send_id: int, user_id: int) -> NudgeSend | None:
-        send = await uow.session.get(NudgeSend, send_id)
+        send = await uow.nudges.get_send(send_id)
         return send if send is not None and send.user_id == user_id else None
 
     async def snooze(self, send_id: int, user_id: int, option: str) -> datetime | None:
@@ -510,7 +405,7 @@ class NudgeService:
         now = self._clock()
         async with self._uow() as uow:
             send = await self._own_send(uow, send_id, user_id)
-            schedule = await uow.session.get(NudgeSchedule, send.schedule_id) if send else None
+            schedule = await uow.nudges.get_schedule_by_id(send.schedule_id) if send else None
             if send is None or schedule is None:
                 return None
             if option in SNOOZES:
@@ -542,7 +437,7 @@ class NudgeService:
     async def pause(self, user_id: int, until: datetime | None = None) -> bool:
         """Stop nudges until a date (or until /resume); False if there are none."""
         async with self._uow() as uow:
-            schedules = await self._schedules(uow, user_id)
+            schedules = await uow.nudges.list_schedules(user_id)
             for schedule in schedules:
                 if until is None:
                     schedule.paused = True
@@ -564,7 +459,7 @@ class NudgeService:
         """Start nudges again from now (no catching up on the paused ones)."""
         now = self._clock()
         async with self._uow() as uow:
-            schedules = await self._schedules(uow, user_id)
+            schedules = await uow.nudges.list_schedules(user_id)
             for schedule in schedules:
                 schedule.paused = False
                 schedule.paused_until = None
@@ -577,7 +472,7 @@ class NudgeService:
         """Change the quiet hours of the user's nudges."""
         now = self._clock()
         async with self._uow() as uow:
-            schedules = await self._schedules(uow, user_id)
+            schedules = await uow.nudges.list_schedules(user_id)
             for schedule in schedules:
                 schedule.quiet_start = f"{start.hour:02d}:{start.minute:02d}"
                 schedule.quiet_end = f"{end.hour:02d}:{end.minute:02d}"
@@ -593,7 +488,7 @@ class NudgeService:
             if user is None or user.is_active == active:
                 return
             user.is_active = active
-            for schedule in await self._schedules(uow, user_id):
+            for schedule in await uow.nudges.list_schedules(user_id):
                 if active:
                     schedule.next_due_at = next_due(schedule, now)
                 else:

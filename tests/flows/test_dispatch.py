@@ -146,7 +146,7 @@ async def test_claims_still_being_sent_are_renewed_and_not_taken_over(
     await asyncio.sleep(_services(bot).nudges.renew_every * 1.5)
     # Another instance looks for abandoned claims meanwhile: there are none.
     other = NudgeService(unit_of_work_factory(bot.sessions), bot.clock, lease=LEASE)
-    assert await other.claim() == []
+    assert (await other.claim_batch()).deliveries == []
     release.set()
     await tick
     for user_id in (5103, 5104):
