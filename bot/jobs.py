@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from bot.context import CoachContext
-from bot.handlers.groups import send_due_group_posts
+from bot.groups.dispatch import send_due_group_posts
 from bot.handlers.nudges import send_due_nudges, stopping
 from bot.handlers.posts import ask_results
 

@@ -4,7 +4,6 @@ verdicts in the thread, /leaderboard, /optout, and channel tips."""
 from __future__ import annotations
 
 import contextlib
-import logging
 from dataclasses import dataclass
 
 from telegram import (
@@ -27,15 +26,12 @@ from bot.groups.service import (
     MAX_THEME_CHARS,
     REVIEW_MODES,
     TIME_CHOICES,
-    TIP_COUNT,
     TIP_DAY,
     TIP_TIME,
-    DueChallenge,
     GroupView,
     LeaderboardRow,
 )
 from bot.handlers.accounts import person_of
-from bot.handlers.nudges import render_idea
 from bot.handlers.profile import WEEKDAY_KEYS
 from bot.profiles import DEFAULT_ZONE
 from bot.replies import edit_in_place, require_callback, require_message, require_user
@@ -44,9 +40,6 @@ from bot.reviews import DraftRejectedError
 from bot.settings import LANGUAGES
 from bot.texts import Texts
 from bot.timezones import COMMON_ZONES, zone_city
-from bot.transport.outage import is_network_failure
-
-logger = logging.getLogger(__name__)
 
 SET_PATTERN = r"^group\.set:(language|mode|challenge|day|time|zone):([\w/:\-]{1,40})$"
 CHANNEL_PATTERN = r"^channel\.tip:(-\d{1,16}):(on|off)$"
@@ -590,77 +583,3 @@ async def toggle_tip(update: Update, context: CoachContext) -> None:
     await query.edit_message_reply_markup(
         _channels_keyboard(context.texts, context.lang, channels)
     )
-
-
-# ------------------------------------------------------------------- scheduled posts
-
-
-async def _post_challenge(context: CoachContext, due: DueChallenge) -> None:
-    texts, lang = context.texts, due.language
-    if due.recap is not None:
-        recap = due.recap
-        if recap.submissions:
-            lines = [
-                texts.render(
-                    lang, "groups.recap", people=recap.participants, count=recap.submissions
-                )
-            ]
-            if recap.missing:
-                items = ", ".join(texts.raw(lang, f"items.{item}") for item in recap.missing)
-                lines.append(texts.render(lang, "groups.recap_missing", items=items))
-            if recap.best_name:
-                lines.append(
-                    texts.render(
-                        lang,
-                        "groups.recap_best",
-                        name=recap.best_name,
-                        delta=f"+{recap.best_delta}",
-                    )
-                )
-            await context.bot.send_message(due.chat_id, "\n".join(lines))
-        else:
-            await context.bot.send_message(due.chat_id, texts.render(lang, "groups.recap_empty"))
-    idea = render_idea(
-        texts,
-        lang,
-        due.idea,
-        topic=due.theme or None,
-        audience=texts.raw(lang, "nudges.audience_fallback"),
-        platform=texts.raw(lang, "platforms.linkedin"),
-    )
-    text = texts.raw(lang, "groups.challenge").format(idea=idea)
-    if due.theme:
-        text += "\n" + texts.render(lang, "groups.challenge_theme", theme=due.theme)
-    sent = await context.bot.send_message(due.chat_id, text)
-    await context.services.groups.challenge_posted(due.challenge_id, sent.message_id)
-
-
-async def send_due_group_posts(context: CoachContext) -> None:
-    """Post the challenges (with last week's recap) and the channel tips that are due."""
-    groups = context.services.groups
-    while (claimed := await groups.claim_due_challenges()).handled:
-        for due in claimed.due:
-            try:
-                await _post_challenge(context, due)
-            except Forbidden:
-                await groups.left(due.chat_id)
-            except TelegramError as error:
-                if not is_network_failure(error):  # an outage is logged once
-                    logger.warning(
-                        "challenge for %s not posted: %s", due.chat_id, type(error).__name__
-                    )
-    while tips := await groups.claim_due_tips():
-        for tip in tips:
-            text = "\n".join(
-                [
-                    context.texts.render(tip.language, "tips.title"),
-                    context.texts.render(tip.language, f"tips.tip_{tip.turn % TIP_COUNT}"),
-                ]
-            )
-            try:
-                await context.bot.send_message(tip.chat_id, text)
-            except Forbidden:
-                await groups.left(tip.chat_id)
-            except TelegramError as error:
-                if not is_network_failure(error):  # an outage is logged once
-                    logger.warning("tip for %s not posted: %s", tip.chat_id, type(error).__name__)
