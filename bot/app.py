@@ -106,7 +106,7 @@ def build_application(
     if token is None:
         raise ValueError("BOT_TOKEN is required to build the application")
     texts = texts or load_texts(settings.default_language)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, inline=settings.sqlite_inline_driver)
     uow = unit_of_work_factory(create_session_factory(engine))
     checklist = checklist or load_checklist(model_cache=settings.cache_dir)
     services = Services(

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # PostgreSQL's password apart from DATABASE_URL, any characters (it is escaped into
     # the URL here): docker-compose.yml passes POSTGRES_PASSWORD this way.
     database_password: SecretStr | None = None
+    # SQLite's statements on the event loop's thread (storage/sqlite_driver.py); false: the
+    # stock aiosqlite adapter, on aiosqlite's thread (slower under load, same results).
+    sqlite_inline_driver: bool = True
     # python-telegram-bot's form: the token is appended to these.
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 
 from storage import sqlite_driver
 
@@ -22,10 +23,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def is_sqlite_memory(url: str | URL) -> bool:
+    """Whether the URL is an SQLite database in memory (`sqlite+aiosqlite://`, `:memory:`)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
 def ensure_sqlite_directory(url: str) -> None:
     """Create the folder of an SQLite file so a fresh clone starts without a manual step."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.database and not is_sqlite_memory(parsed) and is_sqlite(url):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -46,22 +53,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for the URL (aiosqlite or asyncpg)."""
+def create_engine(url: str, *, echo: bool = False, inline: bool = True) -> AsyncEngine:
+    """An async engine for the URL (aiosqlite or asyncpg); `inline`: SQLite's inline driver."""
     if is_sqlite(url):
         ensure_sqlite_directory(url)
-        # One connection, so transactions queue in the event loop. SQLite has one writer:
-        # with several connections, a writer that finds the file locked sleeps in SQLite's
-        # busy handler (1, 2, 5, ... 100 ms) rather than being woken when it frees, and at
-        # 50 busy chats that sleeping cost a fifth of the drafts per second
-        # (benchmarks/throughput). No unit of work waits on anything but the database, so
-        # none holds the connection for long; PostgreSQL is for more than one process.
-        # aiosqlite URLs run their statements on the loop's thread (storage/sqlite_driver).
         parsed = make_url(url)
-        options: dict[str, Any] = {}
-        if parsed.database not in (None, "", ":memory:"):
+        options: dict[str, Any]
+        if is_sqlite_memory(parsed):
+            # Each connection to :memory: is a new, empty database of its own: the engine
+            # keeps one connection for its whole life, so every session sees the same
+            # tables. (SQLAlchemy picks this pool by itself today; said here so that it
+            # stays so whatever SQLAlchemy's default becomes.)
+            options = {"poolclass": StaticPool}
+        else:
+            # One connection, so transactions queue in the event loop. SQLite has one
+            # writer: with several connections, a writer that finds the file locked sleeps
+            # in SQLite's busy handler (1, 2, 5, ... 100 ms) rather than being woken when
+            # it frees, and at 50 busy chats that sleeping cost a fifth of the drafts per
+            # second (benchmarks/throughput). No unit of work waits on anything but the
+            # database, so none holds the connection for long; PostgreSQL is for more
+            # than one process.
             options = {"pool_size": 1, "max_overflow": 0}
-        if parsed.get_driver_name() == "aiosqlite":
+        if inline and parsed.get_driver_name() == "aiosqlite":
+            # Statements run on the loop's thread (storage/sqlite_driver.py). Without it,
+            # SQLAlchemy's own aiosqlite adapter runs them on aiosqlite's thread.
             options["module"] = sqlite_driver.InlineDBAPI()
         engine = create_async_engine(url, echo=echo, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

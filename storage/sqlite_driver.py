@@ -29,6 +29,17 @@ connection's own busy timeout is 0: a statement that finds the file locked fails
 with SQLITE_BUSY, and is tried again after an asynchronous pause (SQLite's own steps: 1,
 2, 5, ... 100 ms) until `patience` runs out, while the loop does everything else. The
 fast path is unchanged: one try, no lock, no pause.
+
+`stream()` gets a cursor of its own (`InlineServerSideCursor`): its statement runs like any
+other, and its rows are read from SQLite as they are asked for, a batch per fetch, on the
+calling thread. Reading them takes no lock (a WAL reader's snapshot is taken when the
+statement starts), so no fetch has to wait for one.
+
+The classes here fill private hooks of SQLAlchemy's adapter (`_make_new_cursor`,
+`_execute_async`, `_cursor_cls`, ...), which a release of SQLAlchemy may rename or stop
+calling; tests/unit/test_sqlite_driver.py names any that changed on the SQLAlchemy
+installed. `SQLITE_INLINE_DRIVER=false` (storage.database.create_engine's `inline`) runs
+the stock adapter instead, on aiosqlite's thread.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ import asyncio
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -45,6 +56,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 
 T = TypeVar("T")
@@ -138,11 +150,90 @@ class InlineCursor(AsyncAdapt_aiosqlite_cursor):
         return ran
 
 
+class InlineServerSideCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    """SQLAlchemy's aiosqlite server-side cursor (`stream()`), its rows fetched as asked."""
+
+    __slots__ = ()
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        # The sqlite3 cursor is opened by the statement, where an error is SQLAlchemy's.
+        return _Ran()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        try:
+            return self._open(operation, parameters, many=False)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+        connection: InlineConnection = self._connection  # type: ignore[assignment]
+        return await connection.when_unlocked(
+            lambda: self._open(operation, parameters, many=False)
+        )
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            return self._open(operation, seq_of_parameters, many=True)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+        connection: InlineConnection = self._connection  # type: ignore[assignment]
+        return await connection.when_unlocked(
+            lambda: self._open(operation, seq_of_parameters, many=True)
+        )
+
+    def _open(self, operation: str, parameters: Any, *, many: bool) -> sqlite3.Cursor:
+        connection: InlineConnection = self._connection  # type: ignore[assignment]
+        cursor = connection._conn.cursor()
+        try:
+            if many:
+                cursor.executemany(operation, parameters)
+            elif parameters is None:
+                cursor.execute(operation)
+            else:
+                cursor.execute(operation, parameters)
+        except BaseException:
+            cursor.close()
+            raise
+        self._cursor = cursor  # type: ignore[assignment]
+        return cursor
+
+    @property
+    def _statement(self) -> sqlite3.Cursor:
+        # What `_open` put there: the statement's own sqlite3 cursor, not an awaitable one.
+        return self._cursor  # type: ignore[return-value]
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+        return self._statement.fetchone()
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to `size` more rows (the cursor's arraysize by default)."""
+        cursor = self._statement
+        return cursor.fetchmany(cursor.arraysize if size is None else size)
+
+    def fetchall(self) -> list[Any]:
+        """Every row left."""
+        return self._statement.fetchall()
+
+    def close(self) -> None:
+        """Close the sqlite3 cursor, which ends its statement; closing twice is harmless."""
+        if self._cursor is not None:
+            self._statement.close()
+            self._cursor = None  # type: ignore[assignment]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._statement)
+
+
 class InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite connection adapter with the inline cursor."""
+    """SQLAlchemy's aiosqlite connection adapter with the inline cursors."""
 
     __slots__ = ()
     _cursor_cls = InlineCursor
+    _ss_cursor_cls = InlineServerSideCursor
 
     def rollback(self) -> None:
         connection = self._connection._connection  # None once closed

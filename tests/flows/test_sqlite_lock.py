@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import build_application
+from bot.texts import Texts
+from storage.database import create_session_factory
+from storage.migrate import upgrade_engine
 from storage.models import User
-from tests.fakebot import command, make_user
-from tests.flows.conftest import Bot
+from storage.sqlite_driver import InlineDBAPI
+from tests.fakebot import FakeTelegram, RecordingRequest, command, make_user
+from tests.flows.conftest import Bot, FakeClock, settings_for
 from tests.sqlite_locks import LoopLag, write_lock_held_elsewhere
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -35,3 +42,43 @@ async def test_a_start_during_a_lock_held_elsewhere_is_answered_after_it_and_the
     async with bot.sessions() as session:
         user = (await session.execute(select(User).where(User.id == 4101))).scalar_one()
     assert user.first_name == "Anna"
+
+
+@pytest.fixture
+async def stock_bot(database_url: str, texts: Texts) -> AsyncIterator[Bot]:
+    """The bot with SQLITE_INLINE_DRIVER=false: SQLAlchemy's own aiosqlite adapter."""
+    telegram = FakeTelegram()
+    clock = FakeClock()
+    application = build_application(
+        settings_for(database_url, sqlite_inline_driver=False),
+        texts=texts,
+        request=RecordingRequest(telegram),
+        get_updates_request=RecordingRequest(telegram),
+        clock=clock,
+    )
+    engine: AsyncEngine = application.bot_data["engine"]
+    await upgrade_engine(engine)
+    await application.initialize()
+    try:
+        yield Bot(application, telegram, create_session_factory(engine), clock)
+    finally:
+        await application.shutdown()
+        await engine.dispose()
+
+
+async def test_with_the_inline_driver_off_a_start_during_a_lock_is_answered_after_it_too(
+    stock_bot: Bot, database_url: str
+) -> None:
+    engine: AsyncEngine = stock_bot.application.bot_data["engine"]
+    assert not isinstance(engine.dialect.dbapi, InlineDBAPI)
+    path = Path(str(make_url(database_url).database))
+    anna = make_user(4102, "Anna", language_code="it")
+    with write_lock_held_elsewhere(path, seconds=2.0):
+        started = time.monotonic()
+        async with LoopLag() as lag:
+            reply, *_ = await stock_bot.replies(command(anna, "/start"))
+        waited = time.monotonic() - started
+    # SQLite's own busy handler waited, on aiosqlite's thread: the loop went on meanwhile.
+    assert "Anna" in (reply.plain_text or "")
+    assert waited >= 1.5
+    assert lag.worst < 0.2, f"the loop was held {lag.worst:.3f} s"
