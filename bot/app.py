@@ -5,9 +5,8 @@ from __future__ import annotations
 import gc
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
@@ -47,10 +46,12 @@ from bot.settings import LANGUAGES, Settings
 from bot.stats import StatsService
 from bot.texts import Texts, load_texts
 from bot.transport.outage import PatientRequest, Watched
-from bot.webhook import UpdateLedger, create_app
 from storage.database import create_engine, create_session_factory
 from storage.models import utcnow
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +233,9 @@ def settle_heap() -> None:
 
 def build_webhook_app(application: CoachApplication, settings: Settings) -> Starlette:
     """The webhook server's app (webhook route, /healthz, /metrics) for a built Application."""
+    # Imported here, as bot/__main__.py does: a polling bot never loads starlette or uvicorn.
+    from bot.webhook import UpdateLedger, create_app
+
     secret = settings.webhook_secret_value
     if secret is None:
         raise ValueError("WEBHOOK_SECRET is required to build the webhook app")

@@ -1,0 +1,28 @@
+"""What start-up imports: the heavy libraries a feature needs only when first used stay out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# Loaded when first used: the chart (matplotlib, and Pillow under it) at the first /stats
+# picture, the webhook server (starlette, uvicorn) by webhook mode or HEALTH_PORT only.
+NOT_AT_START = ("matplotlib", "PIL", "openai", "starlette", "uvicorn")
+
+
+def _imported_after(statement: str) -> set[str]:
+    # A fresh interpreter: this test process has imported everything already.
+    code = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
+    output = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    return {name.split(".")[0] for name in json.loads(output.splitlines()[-1])}
+
+
+def test_the_composition_root_imports_no_chart_nor_webhook_server() -> None:
+    assert _imported_after("import bot.app") & set(NOT_AT_START) == set()
+
+
+def test_the_chart_module_loads_matplotlib_only_to_draw() -> None:
+    assert _imported_after("import bot.charts") & {"matplotlib", "PIL"} == set()
