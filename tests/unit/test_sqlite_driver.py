@@ -37,7 +37,7 @@ from storage.sqlite_driver import (
     InlineConnection,
     InlineCursor,
     InlineDBAPI,
-
+    InlineServerSideCursor,
 )
 from tests.sqlite_locks import LoopLag, write_lock_held_elsewhere
 
@@ -419,4 +419,3 @@ async def test_a_memory_database_is_one_connection_every_session_shares(
 async def test_a_file_database_is_one_pooled_connection(engine: AsyncEngine) -> None:
     assert isinstance(engine.pool, AsyncAdaptedQueuePool)
     assert (engine.pool.size(), engine.pool._max_overflow) == (1, 0)
-InlineServerSideCursor = InlineCursor
