@@ -1,27 +1,26 @@
 """Loads and validates the user-facing texts in `prompts/texts/` and renders them.
 
 Every text a user reads lives in `prompts/texts/<lang>.yaml`. The structure of
-those files is declared here with pydantic models (`extra="forbid"`), so a
-missing or unknown key stops start-up naming the file; placeholders must match
-between the languages. Handlers refer to texts by dotted id
+those files is declared here with pydantic models (`extra="forbid"`) and read by
+`bot.yamlfiles`, so a missing, unknown or repeated key stops start-up naming the file;
+placeholders must match between the languages. Handlers refer to texts by dotted id
 (`texts.render(lang, "start.welcome", name=...)`).
 """
 
 from __future__ import annotations
 
 import html
-import string
 from collections.abc import Iterator, Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
 from babel import Locale
 from babel.lists import format_list
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.settings import LANGUAGES, Language
+from bot.yamlfiles import placeholders, read_model
 
 
 class TextsError(Exception):
@@ -650,26 +649,18 @@ def _flatten(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Template
             yield key, value
 
 
-def placeholders(template: Template, *, source: str = "") -> frozenset[str]:
+def template_placeholders(template: Template, *, source: str = "") -> frozenset[str]:
     """The `{names}` a template expects (every form's, and a plural's count); a malformed
-    template raises TextsError."""
+    template raises TextsError naming `source`."""
     if isinstance(template, Plural):
         found = frozenset({template.plural})
         for form in template.forms():
-            found |= placeholders(form, source=source)
+            found |= template_placeholders(form, source=source)
         return found
     try:
-        parsed = list(string.Formatter().parse(template))
+        return placeholders(template)
     except ValueError as exc:
         raise TextsError(f"{source}: {exc}") from None
-    names = set()
-    for _, field, spec, _ in parsed:
-        if field is None:
-            continue
-        if not field.isidentifier() or spec:
-            raise TextsError(f"{source}: placeholder {{{field}}} must be a plain name")
-        names.add(field)
-    return frozenset(names)
 
 
 class Texts:
@@ -740,39 +731,11 @@ class Texts:
         return self.default
 
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def parse_yaml(text: str) -> Any:
-    """yaml.safe_load, with libyaml's parser when PyYAML has it (~20x faster at start)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
-
-
-def read_yaml_model(path: Path, model: type[ModelT], error: type[Exception]) -> ModelT:
-    """A YAML file of prompts/ parsed into its model; any problem raises `error` with one
-    line naming the file and the first wrong key."""
-    try:
-        raw: Any = parse_yaml(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise error(f"{path}: not valid YAML ({exc})") from None
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        kind = {"missing": "missing key", "extra_forbidden": "unknown key"}.get(
-            first["type"], str(first["msg"])
-        )
-        raise error(f"{path}: {kind}: {where}") from None
-
-
 def _read(path: Path) -> dict[str, Template]:
-    catalog = read_yaml_model(path, TextCatalog, TextsError)
+    catalog = read_model(path, TextCatalog, TextsError)
     flat = dict(_flatten(catalog))
     for text_id, template in flat.items():
-        placeholders(template, source=f"{path}: {text_id}")
+        template_placeholders(template, source=f"{path}: {text_id}")
     return flat
 
 
@@ -791,8 +754,8 @@ def load_texts(default: Language = "it", directory: Path | None = None) -> Texts
     reference = catalogs[reference_lang]
     for lang, catalog in catalogs.items():
         for text_id, template in catalog.items():
-            expected = placeholders(reference[text_id])
-            found = placeholders(template)
+            expected = template_placeholders(reference[text_id])
+            found = template_placeholders(template)
             if found != expected:
                 raise TextsError(
                     f"{directory / f'{lang}.yaml'}: {text_id}: placeholders {sorted(found)} "

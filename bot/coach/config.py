@@ -8,23 +8,16 @@ becomes a `ChecklistError` whose message starts with the file's name.
 from __future__ import annotations
 
 import re
-import string
 from importlib.abc import Traversable
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot import yamlfiles
 from bot.coach.review import ITEM_IDS, PLATFORMS
+from bot.yamlfiles import ModelT, placeholders
 
 T = TypeVar("T")
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 RULES_FILE = "rules.yaml"
 PLATFORMS_FILE = "platforms.yaml"
@@ -535,74 +528,6 @@ class TextsFile(Strict):
         return items
 
 
-# libyaml's parser when PyYAML was built with it (its wheels are): ~20x faster at start.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """A safe loader that refuses a key given twice (YAML would keep the last silently)."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-# Word lists hold words like "on", "no" and "yes", which YAML 1.1 would turn into
-# booleans: only true/false are booleans here.
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_UniqueKeyLoader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-def _describe(error: ValidationError, limit: int = 3) -> str:
-    problems = []
-    for detail in error.errors()[:limit]:
-        location = ".".join(str(part) for part in detail["loc"]) or "(top level)"
-        problems.append(f"{location}: {detail['msg']}")
-    more = len(error.errors()) - limit
-    return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
-
-
 def read_model(directory: Traversable, name: str, model: type[ModelT]) -> ModelT:
     """Parse one YAML file into its model, or raise ChecklistError naming the file."""
-    source = directory / name
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ChecklistError(f"{name}: cannot be read ({error})") from error
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        raise ChecklistError(f"{name}: invalid YAML: {error}") from error
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise ChecklistError(f"{name}: {_describe(error)}") from error
-
-
-def placeholders(template: str) -> frozenset[str]:
-    """The `{names}` a text uses; raises ValueError for anything but plain names."""
-    names = set()
-    for _, field, spec, conversion in string.Formatter().parse(template):
-        if field is None:
-            continue
-        if not field.isidentifier() or spec or conversion:
-            raise ValueError(f"placeholder {{{field}}} must be a plain {{name}}")
-        names.add(field)
-    return frozenset(names)
+    return yamlfiles.read_model(directory / name, model, ChecklistError, name=name)

@@ -35,7 +35,6 @@ from bot.coach.config import (
     TextsFile,
     ThesaurusFile,
     Units,
-    placeholders,
     read_model,
 )
 from bot.coach.draft import Analyzer, Draft, WeightedCounter
@@ -57,6 +56,7 @@ from bot.coach.rules import (
 from bot.coach.thesaurus import Thesaurus, TopicExpansion
 from bot.coach.tokens import Negation, tokenize
 from bot.coach.vocabulary import Vocabulary, vocabulary
+from bot.yamlfiles import placeholders
 
 FLAGGED: tuple[Status, ...] = ("fail", "warn")
 
@@ -74,7 +74,6 @@ class _Texts:
     numbers: NumberStyle
     index_names: Mapping[str, str]
     titles: Mapping[str, str]
-    citations: Mapping[str, str]
     cases: Mapping[tuple[str, str], tuple[str, str]]  # (item, case) -> (reason, suggestion)
 
 
@@ -221,7 +220,6 @@ def _compile_texts(catalog: TextsFile) -> _Texts:
         numbers=catalog.numbers,
         index_names={str(name): text for name, text in catalog.index_names.items()},
         titles={item_id: item.title for item_id, item in catalog.items.items()},
-        citations={item_id: item.citation for item_id, item in catalog.items.items()},
         cases={
             (item_id, case): (texts.reason, texts.suggestion)
             for item_id, item in catalog.items.items()
@@ -403,10 +401,6 @@ class Checklist:
     def item_title(self, item_id: str, language: str) -> str:
         """The short name of an item, in the reply language."""
         return self._texts[self._reply_language(language)].titles[item_id]
-
-    def item_citation(self, item_id: str, language: str) -> str:
-        """Where the advice of an item comes from (article tag and section)."""
-        return self._texts[self._reply_language(language)].citations[item_id]
 
     def platform_name(self, platform: str) -> str:
         """The display name of a platform id ("x" -> "X")."""

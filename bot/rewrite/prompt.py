@@ -1,8 +1,9 @@
 """The prompt for a rewrite: templates from `prompts/rewrite/`, filled in from the review.
 
-The templates are data, one file per draft language, validated at load like the texts: a
-missing or unknown key, or a placeholder that is not the expected one, stops start-up naming
-the file. The prompt is written in the draft's language, so the model answers in it.
+The templates are data, one file per draft language, read by `bot.yamlfiles` like the
+texts: a missing, unknown or repeated key, or a placeholder that is not the expected one,
+stops start-up naming the file. The prompt is written in the draft's language, so the model
+answers in it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.texts import TextsError, placeholders, read_yaml_model
+from bot.yamlfiles import placeholders, read_model
 
 PROMPT_LANGUAGES: tuple[str, ...] = ("it", "en")
 FALLBACK_LANGUAGE = "en"
@@ -117,12 +118,12 @@ class RewritePrompts:
 
 
 def _read(path: Path) -> RewritePrompt:
-    prompt = read_yaml_model(path, RewritePrompt, PromptsError)
+    prompt = read_model(path, RewritePrompt, PromptsError)
     for name, expected in EXPECTED.items():
         try:
-            found = placeholders(getattr(prompt, name), source=f"{path}: {name}")
-        except TextsError as exc:
-            raise PromptsError(str(exc)) from None
+            found = placeholders(getattr(prompt, name))
+        except ValueError as exc:
+            raise PromptsError(f"{path}: {name}: {exc}") from None
         if found != expected:
             raise PromptsError(
                 f"{path}: {name}: placeholders {sorted(found)} should be {sorted(expected)}"

@@ -564,7 +564,8 @@ def test_bad_pattern_names_file_and_item(prompts_copy: Path) -> None:
 
 def test_duplicate_key_names_file(prompts_copy: Path) -> None:
     _edit(prompts_copy / "platforms.yaml", "max_chars: 500", "max_chars: 500\n    max_chars: 9")
-    with pytest.raises(ChecklistError, match=r"^platforms\.yaml: .*appears twice"):
+    twice = r"^platforms\.yaml: line \d+: key 'max_chars' appears twice"
+    with pytest.raises(ChecklistError, match=twice):
         load_checklist(prompts_copy)
 
 

@@ -116,3 +116,11 @@ def test_a_bad_prompt_file_stops_loading_naming_it(
     _edit(directory / "en.yaml", key, value)
     with pytest.raises(PromptsError, match=message):
         load_prompts(directory)
+
+
+def test_a_key_given_twice_stops_loading_naming_the_file_and_the_key(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "en.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "system: Again\n", encoding="utf-8")
+    with pytest.raises(PromptsError, match=r"en\.yaml: line \d+: key 'system' appears twice"):
+        load_prompts(directory)

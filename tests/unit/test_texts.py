@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.texts import Template, Texts, TextsError, load_texts, placeholders, texts_directory
+from bot.texts import (
+    Template,
+    Texts,
+    TextsError,
+    load_texts,
+    template_placeholders,
+    texts_directory,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +59,7 @@ def test_italian_and_english_have_the_same_keys() -> None:
 def test_every_text_has_the_same_placeholders_in_both_languages(texts: Texts) -> None:
     for text_id in texts.ids():
         it, en = texts.template("it", text_id), texts.template("en", text_id)
-        assert placeholders(it) == placeholders(en)
+        assert template_placeholders(it) == template_placeholders(en)
 
 
 def test_missing_key_stops_loading_naming_the_file(tmp_path: Path) -> None:
@@ -73,6 +80,15 @@ def test_placeholder_mismatch_stops_loading_naming_the_file(tmp_path: Path) -> N
     directory = _copy_texts(tmp_path)
     _edit(directory / "en.yaml", {"start.welcome": "Hi {nickname}"})
     with pytest.raises(TextsError, match=r"en\.yaml: start\.welcome: placeholders"):
+        load_texts(directory=directory)
+
+
+def test_a_key_given_twice_stops_loading_naming_the_file_and_the_key(tmp_path: Path) -> None:
+    directory = _copy_texts(tmp_path)
+    path = directory / "it.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("start:\n", "start:\n  welcome: Ciao\n", 1), encoding="utf-8")
+    with pytest.raises(TextsError, match=r"it\.yaml: line \d+: key 'welcome' appears twice"):
         load_texts(directory=directory)
 
 
@@ -138,7 +154,7 @@ def test_every_text_reads_well_with_zero_one_two_and_nothing(
     problems = []
     for text_id in sorted(texts.ids()):
         template = texts.template(lang, text_id)
-        values = {name: value for name in placeholders(template)}
+        values = {name: value for name in template_placeholders(template)}
         rendered = texts.plain(lang, text_id, **values)
         if "{" in rendered or "}" in rendered:
             problems.append(f"{text_id}: placeholder left: {rendered!r}")
