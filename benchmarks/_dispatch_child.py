@@ -21,8 +21,8 @@ from typing import Any
 
 from bot.app import build_application, settle_heap
 from bot.context import CoachContext
-from bot.handlers.nudges import send_due_nudges
 from bot.logs import configure_logging
+from bot.nudges.dispatch import send_due_nudges
 from bot.runtime import use_fast_event_loop
 from bot.settings import Settings
 

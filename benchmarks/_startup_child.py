@@ -5,10 +5,10 @@ from the environment, texts, logging, migrations (`storage.migrate.upgrade`), th
 (its language model from CACHE_DIR), `build_application`, `settle_heap()`, then
 `initialize()` (getMe), `post_init` (the command menus) and `start()` (the JobQueue with its
 one tick). Then it prints a JSON line with its resident memory, and times the tick's claim
-query (`NudgeService._due_schedules(now, CLAIM_BATCH, False)`, executed and fetched through
-the bot's own engine and session factory, after two warm-up runs) at the instants the
-parent chose, `repeat` times or for `CASE_SECONDS`, whichever ends first. The last stdout
-line is a JSON object with the timings.
+query (`storage.repositories.nudges.due_schedules(now, CLAIM_BATCH, False)`, executed and
+fetched through the bot's own engine and session factory, after two warm-up runs) at the
+instants the parent chose, `repeat` times or for `CASE_SECONDS`, whichever ends first. The
+last stdout line is a JSON object with the timings.
 
 Usage (the benchmark does this): `python -m benchmarks._startup_child CONFIG_JSON`, with
 BOT_TOKEN, DATABASE_URL, TELEGRAM_BASE_URL and TELEGRAM_BASE_FILE_URL in the environment.
@@ -28,7 +28,6 @@ import psutil
 
 from bot.app import CoachApplication, build_application, settle_heap
 from bot.coach import load_checklist
-from bot.context import Services
 from bot.logs import configure_logging
 from bot.nudges.service import CLAIM_BATCH
 from bot.runtime import use_fast_event_loop
@@ -36,6 +35,7 @@ from bot.settings import Settings
 from bot.texts import load_texts
 from storage.database import create_session_factory
 from storage.migrate import upgrade
+from storage.repositories.nudges import due_schedules
 
 # The most time spent timing one case, so that a slow query cannot make the run unbounded.
 CASE_SECONDS = 15.0
@@ -52,13 +52,10 @@ def _emit(payload: dict[str, Any]) -> None:
 async def _time_claims(
     application: CoachApplication, instants: dict[str, str], repeat: dict[str, int]
 ) -> dict[str, Any]:
-    services: Services = application.bot_data["services"]
     sessions = create_session_factory(application.bot_data["engine"])
     timings: dict[str, Any] = {}
     for name, text in instants.items():
-        statement = services.nudges._due_schedules(
-            datetime.fromisoformat(text), CLAIM_BATCH, False
-        )
+        statement = due_schedules(datetime.fromisoformat(text), CLAIM_BATCH, False)
         samples: list[float] = []
         rows = 0
         gc.collect()

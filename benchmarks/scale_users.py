@@ -8,10 +8,10 @@ weekly review schedule, bulk-inserted into one SQLite file that grows between si
   `postcoach run` does it (migrations applied, command menus set, the JobQueue running its
   one tick), against a fake Bot API on 127.0.0.1 (`tests.fakebot.FakeBotServer`); its
   resident memory (psutil RSS) at that point; and the tick's claim query,
-  `NudgeService._due_schedules(now, CLAIM_BATCH, False)` executed and fetched through the bot's
-  engine, timed `--repeat` times (or for 15 s, whichever ends first) with a `now` at which
-  no schedule is due (the usual tick), one at which about 200 are due, and 10 times with
-  every schedule due (a backlog after downtime).
+  `storage.repositories.nudges.due_schedules(now, CLAIM_BATCH, False)` executed and fetched
+  through the bot's engine, timed `--repeat` times (or for 15 s, whichever ends first) with
+  a `now` at which no schedule is due (the usual tick), one at which about 200 are due, and
+  10 times with every schedule due (a backlog after downtime).
 - the baseline, also in a fresh process (`benchmarks._apscheduler_child`): one APScheduler
   `CronTrigger` job per user (weekdays, local time, zone read from the same file) on an
   `AsyncIOScheduler`, its start-up time and RSS. It is stopped after `--baseline-limit`
@@ -48,13 +48,11 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection
 
 from benchmarks._process import Child
-from benchmarks._users import add_users, async_url, create_database, next_due_instants
+from benchmarks._users import add_users, create_database, next_due_instants
 from bot.coach import load_checklist
-from bot.nudges.service import CLAIM_BATCH, NudgeService
-from storage.database import create_engine as create_async_engine
-from storage.database import create_session_factory
+from bot.nudges.service import CLAIM_BATCH
 from storage.models import utcnow
-from storage.uow import unit_of_work_factory
+from storage.repositories.nudges import due_schedules
 from tests.fakebot import FakeBotServer
 
 SIZES = (1_000, 10_000, 100_000)
@@ -172,13 +170,9 @@ def _claim_sql(path: Path, now: datetime) -> tuple[str, tuple[Any, ...]]:
         captured.append((statement, tuple(parameters)))
 
     event.listen(engine, "before_cursor_execute", capture)
-    # The service only builds the statement here: its async engine never connects.
-    service = NudgeService(
-        unit_of_work_factory(create_session_factory(create_async_engine(async_url(path))))
-    )
     try:
         with engine.connect() as connection:
-            connection.execute(service._due_schedules(now, CLAIM_BATCH, False)).all()
+            connection.execute(due_schedules(now, CLAIM_BATCH, False)).all()
     finally:
         engine.dispose()
     return captured[-1]

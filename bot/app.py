@@ -28,7 +28,6 @@ from bot.health import (
 )
 from bot.history import HistoryService
 from bot.intake import CleanUpdates, RefusalWaits
-from bot.jobs import send_due_work
 from bot.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
 from bot.nudges.service import NudgeService
 from bot.pacing import ChatPacer
@@ -45,6 +44,7 @@ from bot.sending import SkipUnreadAnswers
 from bot.settings import LANGUAGES, Settings
 from bot.stats import StatsService
 from bot.texts import Texts, load_texts
+from bot.tick import send_due_work
 from bot.transport.outage import PatientRequest, Watched
 from storage.database import create_engine, create_session_factory
 from storage.models import utcnow

@@ -4,7 +4,7 @@ channel tip."""
 from __future__ import annotations
 
 from bot.groups.service import TIP_COUNT, DueChallenge, DueTip, Recap
-from bot.handlers.nudges import render_idea
+from bot.nudges.view import render_idea
 from bot.texts import Texts
 
 

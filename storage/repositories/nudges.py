@@ -63,7 +63,7 @@ class NudgeProfile:
     main_platform: str | None
 
 
-def _due_schedules(now: datetime, limit: int, skip_locked: bool) -> Select[NudgeSchedule, User]:
+def due_schedules(now: datetime, limit: int, skip_locked: bool) -> Select[NudgeSchedule, User]:
     """Up to `limit` claimable schedules, the earliest due first, with their users.
 
     A schedule is due by its rule, by a snooze, or because its pause ended; it is
@@ -153,7 +153,7 @@ class NudgeRepository:
 
     async def list_due(self, now: datetime, limit: int) -> list[DueSchedule]:
         """Up to `limit` schedules due at `now`, earliest first, locked where the database can."""
-        statement = _due_schedules(now, limit, self._uow.skip_locked)
+        statement = due_schedules(now, limit, self._uow.skip_locked)
         return [
             DueSchedule(schedule, user)
             for schedule, user in (await self._session.execute(statement)).all()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from bot.handlers.nudges import SENDERS
+from bot.nudges.dispatch import SENDERS
 from bot.nudges.service import CLAIM_BATCH, LEASE, Confirmations
 from storage.database import create_engine
 from storage.models import NudgeSchedule, User

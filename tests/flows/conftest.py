@@ -14,9 +14,9 @@ from telegram import Update
 
 from bot.app import CoachApplication, build_application
 from bot.context import CoachContext
-from bot.jobs import send_due_work
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.tick import send_due_work
 from storage.database import create_session_factory
 from storage.migrate import upgrade_engine
 from tests.fakebot import DEFAULT_TOKEN, FakeTelegram, RecordingRequest, SentMessage, callback

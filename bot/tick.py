@@ -1,6 +1,7 @@
-"""The scheduler's one short tick: the database says what is due, the tick sends it.
+"""The scheduler's one tick: each feature's due work, in order (`send_due_work`).
 
-No job per user lives in APScheduler; PTB's JobQueue only runs this tick.
+The database says what is due and each feature's dispatch claims and sends it. No job
+per user lives in APScheduler; PTB's JobQueue only runs this tick.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ import logging
 
 from bot.context import CoachContext
 from bot.groups.dispatch import send_due_group_posts
-from bot.handlers.nudges import send_due_nudges, stopping
 from bot.handlers.posts import ask_results
+from bot.nudges.dispatch import send_due_nudges, stopping
 
 logger = logging.getLogger(__name__)
 
