@@ -267,6 +267,7 @@ class ProfileTexts(_Section):
     nothing_to_skip: Template
     button_done: Template
     button_skip: Template
+    button_chosen: Template
     title: Template
     line: Template
     not_set: Template
@@ -387,6 +388,7 @@ class StatsTexts(_Section):
     chart_score: Template
     chart_goal: Template
     caption: Template
+    chart_file: Template
 
 
 class HistoryTexts(_Section):
@@ -409,6 +411,7 @@ class PrivacyTexts(_Section):
 
     body: Template
     export_caption: Template
+    export_file: Template
     delete_confirm: Template
     button_confirm: Template
     button_cancel: Template

@@ -26,7 +26,10 @@ async def export_data(update: Update, context: CoachContext) -> None:
     data = await context.services.privacy.export(user_id)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await require_message(update).reply_document(
-        InputFile(payload, filename=f"postcoach-export-{user_id}.json"),
+        InputFile(
+            payload,
+            filename=context.texts.plain(context.lang, "privacy.export_file", user_id=user_id),
+        ),
         caption=context.render("privacy.export_caption"),
     )
 

@@ -99,7 +99,12 @@ def question_keyboard(
     if step in MULTI_STEPS:
         chosen = _selected(step, view)
         buttons = [
-            _button(f"✅ {label}" if value in chosen else label, f"profile.toggle:{step}:{value}")
+            _button(
+                texts.plain(lang, "profile.button_chosen", label=label)
+                if value in chosen
+                else label,
+                f"profile.toggle:{step}:{value}",
+            )
             for label, value in choices
         ]
         rows = _rows(buttons, 4 if step == "nudge_days" else 2)

@@ -107,6 +107,6 @@ async def show_stats(update: Update, context: CoachContext) -> None:
         return  # an empty chart says nothing the text did not
     png = await draw_chart(context, message.chat_id, context.lang, stats)
     await message.reply_photo(
-        InputFile(png, filename="postcoach-progress.png"),
+        InputFile(png, filename=context.texts.plain(context.lang, "stats.chart_file")),
         caption=context.render("stats.caption"),
     )
