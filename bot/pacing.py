@@ -15,8 +15,8 @@ reserves its slot at once, in call order, and sleeps until it: nobody holds a lo
 waiting. After a 429 for one chat, `pause` keeps that chat's slots after Telegram's
 retry_after.
 
-`ChatPacer` is older and narrower: the nudges hold a chat's turn across the text and the
-picture of a weekly review.
+`ChatPacer` is older and narrower: the nudges hold a user's chat turn across the text and
+the picture of a weekly review (only private chats: groups never take a turn).
 """
 
 from __future__ import annotations
@@ -112,16 +112,10 @@ class ChatPace:
 
 
 class ChatPacer:
-    """Spaces messages to the same chat by a minimum interval."""
+    """Spaces messages to the same private chat by a minimum interval."""
 
-    def __init__(
-        self,
-        private_interval: float = 1.0,
-        group_interval: float = 3.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._private = private_interval
-        self._group = group_interval
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
         self._clock = clock
         self._last: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -138,7 +132,7 @@ class ChatPacer:
     @asynccontextmanager
     async def turn(self, chat_id: int) -> AsyncIterator[None]:
         """Wait for the chat's turn, then hold it while sending."""
-        interval = self._group if chat_id < 0 else self._private
+        interval = self._interval
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             wait = self._last.get(chat_id, -interval) + interval - self._clock()
