@@ -1,1 +1,3 @@
-"""Nudges: the weekly schedule maths (`schedule`), the dispatch tick and nudge composition."""
+"""Nudges: the use cases (`service`), the ideas and tones (`compose`), the text and buttons
+(`view`), the scheduled sends the tick calls (`dispatch`) and the weekly schedule maths
+(`schedule`)."""
