@@ -84,7 +84,7 @@ class AccountService:
         username = _bounded(person.username, 64)
         language_code = _bounded(person.language_code, 16)
         async with self._uow() as uow:
-            seen = await uow.users.seen(person.id)
+            seen = await uow.users.get_seen(person.id)
             if seen is None:
                 user = User(
                     id=person.id,
@@ -125,7 +125,7 @@ class AccountService:
         colleague asked a group review of): a row to own the draft, nothing else. They are
         never written to first; `touch` records them when they do write."""
         async with self._uow() as uow:
-            if await uow.users.seen(person.id) is not None:
+            if await uow.users.get_seen(person.id) is not None:
                 return
             now = utcnow()
             uow.users.add(

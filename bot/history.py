@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.queries import DraftSummary, HistoryQueries
+from storage.queries import DraftSummary
 from storage.uow import UnitOfWorkFactory
 
 DEFAULT_PAGE_SIZE = 5
@@ -87,12 +87,11 @@ class HistoryService:
         """A page of the user's drafts, newest first (page from 0, size 1 to 20)."""
         size = min(max(size, 1), MAX_PAGE_SIZE)
         async with self._uow() as uow:
-            queries = HistoryQueries(uow.session)
-            total = await queries.count_drafts(user_id)
+            total = await uow.history.count_drafts(user_id)
             # One page even when empty, so "page 1 of 1" needs no special case.
             pages = max(1, -(-total // size))
             page = min(max(page, 0), pages - 1)
-            summaries = await queries.list_drafts(
+            summaries = await uow.history.list_drafts(
                 user_id, offset=page * size, limit=size, head_chars=_HEAD_CHARS
             )
         return HistoryPage(
@@ -106,4 +105,4 @@ class HistoryService:
     async def open_draft(self, user_id: int, draft_id: int) -> int | None:
         """The id of the draft's latest review if the draft is the user's, else None."""
         async with self._uow() as uow:
-            return await HistoryQueries(uow.session).latest_review_id(user_id, draft_id)
+            return await uow.history.latest_review_id(user_id, draft_id)

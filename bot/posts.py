@@ -46,7 +46,7 @@ class PostService:
             review = await uow.drafts.get_review(review_id)
             if review is None or review.user_id != user_id:
                 return None
-            existing = await uow.drafts.post_for_review(review_id)
+            existing = await uow.posts.get_for_review(review_id)
             if existing is not None:
                 return RecordedPost(existing.id, existing.platform, existing.score, False)
             profile = await uow.profiles.get(user_id)
@@ -54,7 +54,7 @@ class PostService:
             post.draft_id = review.draft_id
             post.review_id = review.id
             post.score = review.score
-            uow.drafts.add_post(post)
+            await uow.posts.add(post)
             await self._expect_link(uow, user_id, post)
             await uow.commit()
             return RecordedPost(post.id, post.platform, post.score, True)
@@ -66,7 +66,7 @@ class PostService:
         async with self._uow() as uow:
             profile = await uow.profiles.get(user_id)
             post = self._new_post(user_id, platform, profile.timezone if profile else None)
-            uow.drafts.add_post(post)
+            await uow.posts.add(post)
             await self._expect_link(uow, user_id, post)
             await uow.commit()
             return RecordedPost(post.id, post.platform, None, True)
@@ -81,7 +81,6 @@ class PostService:
         )
 
     async def _expect_link(self, uow: UnitOfWork, user_id: int, post: Post) -> None:
-        await uow.session.flush()
         user = await uow.users.get(user_id)
         # Only when nothing else is going on: a link is optional.
         if user is not None and user.dialogue is None:
@@ -102,7 +101,7 @@ class PostService:
             user.dialogue = None
             user.dialogue_data = None
             link = parse_link(text)
-            post = await uow.session.get(Post, post_id) if isinstance(post_id, int) else None
+            post = await uow.posts.get(post_id) if isinstance(post_id, int) else None
             if link is not None and post is not None and post.user_id == user_id:
                 post.link = link
                 await uow.commit()

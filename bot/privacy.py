@@ -21,10 +21,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, MetaData, delete, update
-
 from storage.models import Base, Draft, DraftReview, Post, PostResult, Profile, ReviewItem, User
-from storage.queries import UserDataQueries, user_scope
+from storage.queries.user_data import MetaData, user_scope
 from storage.uow import UnitOfWorkFactory
 
 EXPORT_FORMAT = "postcoach.export"
@@ -79,10 +77,9 @@ class PrivacyService:
     async def export(self, user_id: int) -> dict[str, Any]:
         """Everything stored about the user, JSON-serialisable (`user` is None if unknown)."""
         async with self._uow() as uow:
-            queries = UserDataQueries(uow.session)
             # One session, one read transaction: the export is a consistent snapshot.
             rows = {
-                scoped.table.name: await queries.rows(scoped)
+                scoped.table.name: await uow.user_data.rows(scoped)
                 for scoped in user_scope(user_id, self._metadata).tables
             }
         users = rows.pop(User.__tablename__, [])
@@ -118,21 +115,8 @@ class PrivacyService:
         """Erase every row about the user in one transaction, from the files too; how many
         rows went."""
         scope = user_scope(user_id, self._metadata)
-        removed = 0
         async with self._uow() as uow:
-            # Clear detaching references first, while the rows they point at still exist:
-            # without PRAGMA foreign_keys, SQLite would otherwise leave them dangling.
-            for reference in scope.references:
-                await uow.session.execute(
-                    update(reference.table)
-                    .where(reference.where)
-                    .values({reference.column.name: None})
-                )
-            # Children before parents, so no delete depends on ON DELETE CASCADE and each
-            # statement's row count is exactly the rows it removed.
-            for scoped in reversed(scope.tables):
-                result = await uow.session.execute(delete(scoped.table).where(scoped.where))
-                removed += cast(CursorResult[Any], result).rowcount
+            removed = await uow.users.erase(scope)
             await uow.commit()
             await uow.scrub_log()
         return removed

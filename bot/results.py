@@ -7,11 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
-
 from bot.nudges.schedule import QuietHours, defer_past_quiet
 from bot.profiles import DEFAULT_ZONE
-from storage.models import Post, PostResult, utcnow
+from storage.models import PostResult, utcnow
 from storage.uow import UnitOfWorkFactory
 
 RESULTS_DELAY = timedelta(hours=48)
@@ -92,17 +90,8 @@ class ResultsService:
         """Mark the posts whose results question is due as asked, and return them."""
         now = self._clock()
         async with self._uow() as uow:
-            statement = (
-                select(Post)
-                .where(Post.results_due_at <= now, Post.results_asked_at.is_(None))
-                .order_by(Post.results_due_at)
-                .limit(limit)
-            )
-            if uow.skip_locked:
-                statement = statement.with_for_update(skip_locked=True)
-            posts = (await uow.session.execute(statement)).scalars().all()
             questions = []
-            for post in posts:
+            for post in await uow.posts.list_results_due(now, limit):
                 post.results_asked_at = now
                 user = await uow.users.get(post.user_id)
                 if user is None or not user.is_active:
@@ -131,13 +120,13 @@ class ResultsService:
         if metric not in METRICS:
             return None
         async with self._uow() as uow:
-            post = await uow.session.get(Post, post_id)
+            post = await uow.posts.get(post_id)
             if post is None or post.user_id != user_id:
                 return None
-            result = await uow.session.get(PostResult, post_id)
+            result = await uow.posts.get_result(post_id)
             if result is None:
                 result = PostResult(post_id=post_id, user_id=user_id, answered_at=self._clock())
-                uow.session.add(result)
+                uow.posts.add_result(result)
             if value is not None:
                 setattr(result, metric, value)
             result.answered_at = self._clock()

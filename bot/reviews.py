@@ -146,7 +146,7 @@ class ReviewService:
         return DraftDefaults.of(profile.main_platform, profile.topics)
 
     async def _store(self, uow: UnitOfWork, draft_id: int, review: Review, user_id: int) -> int:
-        return await uow.drafts.insert_review(
+        return await uow.drafts.add_review(
             draft_id=draft_id,
             user_id=user_id,
             platform=review.platform,
@@ -166,7 +166,7 @@ class ReviewService:
         """Refuse a draft over the user's pace (DRAFTS_PER_MINUTE): the first refusal says
         until when (and marks the user slowed down), later ones until then say nothing."""
         now = self._clock()
-        recent = await uow.drafts.recent_times(user_id, now - PACE_WINDOW, self._pace)
+        recent = await uow.drafts.list_recent_times(user_id, now - PACE_WINDOW, self._pace)
         if len(recent) < self._pace:
             return
         # The oldest of the last `pace` drafts leaves the window first.
@@ -211,7 +211,7 @@ class ReviewService:
                 user.dialogue = None
                 user.dialogue_data = None
             if parent is not None:
-                previous = await uow.drafts.latest_review(parent.id)
+                previous = await uow.drafts.get_latest_review(parent.id)
             if defaults is None:
                 defaults = await self._defaults(uow, user_id)
             chosen = (
@@ -222,7 +222,7 @@ class ReviewService:
             )
             review = self._run(text, chosen, reply_language, defaults.topics)
             version = parent.version + 1 if parent else 1
-            draft_id = await uow.drafts.insert_draft(
+            draft_id = await uow.drafts.add_draft(
                 user_id=user_id,
                 chat_id=chat_id,
                 parent_id=parent.id if parent else None,
@@ -256,7 +256,7 @@ class ReviewService:
             review = self._run(draft.text, chosen, reply_language, defaults.topics)
             previous = None
             if draft.parent_id is not None:
-                previous = await uow.drafts.latest_review(draft.parent_id, chosen)
+                previous = await uow.drafts.get_latest_review(draft.parent_id, chosen)
             review_id = row.id
             if chosen != row.platform:
                 review_id = await self._store(uow, draft.id, review, user_id)

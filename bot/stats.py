@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from bot.nudges.schedule import load_zone, week_start
 from bot.profiles import DEFAULT_GOAL, DEFAULT_ZONE
-from storage.queries import PlatformTotals, StatsQueries, WeekTotals
+from storage.queries import PlatformTotals, WeekTotals
 from storage.uow import UnitOfWorkFactory
 
 POINT_WEEKS = 12
@@ -162,7 +162,7 @@ class StatsService:
         # A goal of zero would make every week, back to the epoch, part of the streak.
         goal = max(1, goal)
         async with self._uow() as uow:
-            queries = StatsQueries(uow.session)
+            queries = uow.stats
             first_post = await queries.first_post_at(user_id)
             weeks = POINT_WEEKS
             if first_post is not None and first_post <= now:

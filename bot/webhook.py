@@ -33,9 +33,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import uvicorn
-from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -48,7 +45,9 @@ from bot import metrics
 from bot.health import DatabaseFile, StorageWatch, storage_fault
 from bot.intake import unhandleable, without_lone_surrogates
 from bot.metrics import DropReason
-from storage.models import ProcessedUpdate, utcnow
+from storage.database import AsyncEngine, create_session_factory
+from storage.models import utcnow
+from storage.uow import unit_of_work_factory
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ class UpdateLedger:
         prune_every: int = PRUNE_EVERY,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._engine = engine
+        self._uow = unit_of_work_factory(create_session_factory(engine))
         self._keep = keep
         self._prune_every = prune_every
         self._clock = clock
@@ -133,25 +132,17 @@ class UpdateLedger:
 
     async def _insert(self, update_ids: set[int]) -> set[int]:
         """Insert the ids, skipping those already there; return the ones inserted."""
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        now = self._clock()
-        statement = (
-            dialect.insert(ProcessedUpdate)
-            .values([{"update_id": i, "received_at": now} for i in sorted(update_ids)])
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(ProcessedUpdate.update_id)
-        )
-        async with self._engine.begin() as connection:
-            return set((await connection.execute(statement)).scalars())
+        async with self._uow() as uow:
+            fresh = await uow.updates.add_new(update_ids, self._clock())
+            await uow.commit()
+        return fresh
 
     async def prune(self) -> int:
         """Forget update ids older than the retention; returns how many went."""
-        cutoff = self._clock() - self._keep
-        async with self._engine.begin() as connection:
-            result = await connection.execute(
-                delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff)
-            )
-        return int(result.rowcount or 0)
+        async with self._uow() as uow:
+            removed = await uow.updates.delete_before(self._clock() - self._keep)
+            await uow.commit()
+        return removed
 
 
 async def _read_bounded(request: Request, limit: int) -> bytes | None:

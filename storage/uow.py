@@ -11,12 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.queries.groups import GroupActivityQueries, RevisionQueries
-from storage.repositories import (
-    DraftRepository,
-    ProfileRepository,
-    RewriteRepository,
-    UserRepository,
-)
+from storage.queries.history import HistoryQueries
+from storage.queries.stats import StatsQueries
+from storage.queries.user_data import UserDataQueries
+from storage.repositories.drafts import DraftRepository
 from storage.repositories.groups import (
     ChallengeRepository,
     GroupMemberRepository,
@@ -24,6 +22,11 @@ from storage.repositories.groups import (
     SubmissionRepository,
 )
 from storage.repositories.nudges import NudgeRepository
+from storage.repositories.posts import PostRepository
+from storage.repositories.profiles import ProfileRepository
+from storage.repositories.rewrites import RewriteRepository
+from storage.repositories.updates import UpdateRepository
+from storage.repositories.users import UserRepository
 
 
 class UnitOfWork:
@@ -33,6 +36,11 @@ class UnitOfWork:
     drafts: DraftRepository
     profiles: ProfileRepository
     rewrites: RewriteRepository
+    posts: PostRepository
+    updates: UpdateRepository
+    stats: StatsQueries
+    history: HistoryQueries
+    user_data: UserDataQueries
     nudges: NudgeRepository
     groups: GroupRepository
     group_members: GroupMemberRepository
@@ -50,6 +58,11 @@ class UnitOfWork:
         self.drafts = DraftRepository(self.session)
         self.profiles = ProfileRepository(self.session)
         self.rewrites = RewriteRepository(self.session)
+        self.posts = PostRepository(self)
+        self.updates = UpdateRepository(self)
+        self.stats = StatsQueries(self.session)
+        self.history = HistoryQueries(self.session)
+        self.user_data = UserDataQueries(self.session)
         self.nudges = NudgeRepository(self)
         self.groups = GroupRepository(self.session, skip_locked=self.skip_locked)
         self.group_members = GroupMemberRepository(self.session)

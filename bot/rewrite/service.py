@@ -156,8 +156,7 @@ class RewriteService:
                 new_facts=[],
                 created_at=now,
             )
-            uow.rewrites.add(reservation)
-            await uow.session.flush()
+            await uow.rewrites.add(reservation)
             rewrite_id = reservation.id
             draft = row.draft.text
             platform = row.platform
