@@ -6,7 +6,7 @@ Each test with a database runs on SQLite and on PostgreSQL (see tests/conftest.p
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine, create_session_factory
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
-from storage.models import Base, User
+from storage.models import Base, Post, User
 from storage.uow import UnitOfWork
 
 
@@ -90,3 +90,38 @@ async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
             lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
         )
     assert diff == []
+
+
+async def test_results_claim_lists_only_due_posts_not_yet_asked(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    now = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
+    async with UnitOfWork(sessions) as uow:
+        uow.users.add(User(id=42, first_name="Anna"))
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        for due, asked in ((now, None), (now, now), (now + timedelta(hours=1), None)):
+            await uow.posts.add(
+                Post(
+                    user_id=42,
+                    platform="linkedin",
+                    posted_at=now,
+                    results_due_at=due,
+                    results_asked_at=asked,
+                )
+            )
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        due_posts = await uow.posts.list_results_due(now, limit=10)
+    assert [(post.results_due_at, post.results_asked_at) for post in due_posts] == [(now, None)]
+
+
+async def test_update_ledger_records_each_update_id_once(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    received = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
+    async with UnitOfWork(sessions) as uow:
+        assert await uow.updates.add_new({1, 2}, received) == {1, 2}
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        assert await uow.updates.add_new({2, 3}, received) == {3}
+        assert await uow.updates.delete_before(received + timedelta(seconds=1)) == 3
+        await uow.commit()
