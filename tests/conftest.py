@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh database per test on each back-end, and the loaded texts.
+"""Shared fixtures: a fresh database per test on each back-end, the loaded texts and the
+fake language model.
 
 A test that uses a database (``database_url``, ``engine``, the flows' ``bot``, the
 end-to-end ``bots``) runs twice, with the ids ``[sqlite]`` and ``[postgresql]``. The
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.texts import Texts, load_texts
 from storage.database import create_engine
 from storage.migrate import upgrade, upgrade_engine
+from tests.fakellm import FakeLLMServer
 from tests.postgres import (
     PostgresCluster,
     PostgresUnavailableError,
@@ -151,3 +153,17 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def texts() -> Texts:
     """The shipped texts."""
     return load_texts("it")
+
+
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[FakeLLMServer]:
+    """One fake model server for the module."""
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def llm(llm_server: FakeLLMServer) -> FakeLLMServer:
+    """The fake model, echoing drafts, with no calls recorded."""
+    llm_server.reset()
+    return llm_server

@@ -1,5 +1,6 @@
 """An ASGI app served by uvicorn on 127.0.0.1 in a background thread: the fake Bot API and
-the fake chat-completions server both run on it."""
+the fake chat-completions server both run on it. And `free_port()`, for the servers the
+tests start by port (a bot's webhook and health routes, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ import uvicorn
 
 _START_TIMEOUT = 5.0
 _STOP_TIMEOUT = 10.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now, for a server a test starts by port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 class LoopbackServer:

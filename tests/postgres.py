@@ -20,7 +20,6 @@ import pwd
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -34,6 +33,8 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+
+from tests.loopback import free_port
 
 SUPERUSER = "postgres"
 # The system user the Debian package creates; the cluster runs as it when we are root.
@@ -162,12 +163,6 @@ def _server_account() -> pwd.struct_passwd | None:
         ) from None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def in_fresh_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Call a function on a new thread, where asyncio.run works even inside a running loop."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -247,7 +242,7 @@ class PostgresCluster:
     def start(self) -> None:
         """Start the server on a free port (another one if that port was taken meanwhile)."""
         for _ in range(START_ATTEMPTS):
-            self.port = _free_port()
+            self.port = free_port()
             result = self._run(
                 "pg_ctl",
                 "start",

@@ -7,6 +7,7 @@ import json
 import signal
 from pathlib import Path
 
+from tests.buttons import button
 from tests.e2e.conftest import BotProcess, base_env, start_bot
 from tests.e2e.sql import LONG_AGO, run_sql
 from tests.fakebot import FakeBotServer, callback, command, make_user, private_text
@@ -47,15 +48,6 @@ def _skip(server: FakeBotServer, user: JsonDict) -> ApiCall:
     return question
 
 
-def _button(call: ApiCall, prefix: str) -> str:
-    markup = call.result.get("reply_markup") or {}
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            if button.get("callback_data", "").startswith(prefix):
-                return str(button["callback_data"])
-    raise AssertionError(f"no {prefix} button in {markup}")
-
-
 def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path) -> None:
     env = base_env(fake_api, tmp_path, SCHEDULER_TICK_SECONDS="0.5")
     anna = make_user(801, "Anna", language_code="it")
@@ -86,7 +78,7 @@ def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path
     [review] = _send(fake_api, private_text(anna, DRAFT))
     assert "/100" in (review.text or "")
     [confirmation] = _send(
-        fake_api, callback(anna, review.result, _button(review, "review.posted:"))
+        fake_api, callback(anna, review.result, button(review.result, "review.posted:"))
     )
     assert "Registrato" in (confirmation.text or "")
     _send(fake_api, command(anna, "/skip"))
@@ -98,7 +90,9 @@ def test_a_users_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path
     )
     [question] = _send(
         fake_api,
-        callback(anna, results.result, _button(results, "results.set:").rsplit(":", 1)[0] + ":25"),
+        callback(
+            anna, results.result, button(results.result, "results.set:").rsplit(":", 1)[0] + ":25"
+        ),
     )
     assert "commenti" in (question.text or "")
     _send(fake_api, private_text(anna, "3 1"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from tests.disks import fill, small_disk
 from tests.e2e.conftest import BotProcess, base_env, run_cli, start_bot
 from tests.fakebot import FakeBotServer, command, make_user, private_text
+from tests.loopback import free_port
 
 # Nothing here depends on the database's back-end: one is enough.
 pytestmark = pytest.mark.backends("sqlite")
@@ -94,13 +94,6 @@ def test_polling_refused_for_a_few_seconds_answers_again_once_telegram_does(
     assert bot.stop() == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _get(port: int, path: str) -> int:
     try:
         return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code
@@ -111,7 +104,7 @@ def _get(port: int, path: str) -> int:
 def test_polling_serves_health_and_metrics_on_the_health_port(
     fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = base_env(fake_api, tmp_path, HEALTH_PORT=str(port), HEARTBEAT_FILE="")
     bot = start_bot(bots, tmp_path, env, server=fake_api)
     deadline = time.monotonic() + REPLY_TIMEOUT
@@ -129,7 +122,7 @@ def test_polling_serves_health_and_metrics_on_the_health_port(
 def test_webhook_mode_with_a_health_port_keeps_metrics_off_the_public_server(
     fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
 ) -> None:
-    public, private = _free_port(), _free_port()
+    public, private = free_port(), free_port()
     env = base_env(
         fake_api,
         tmp_path,
@@ -153,7 +146,7 @@ def test_webhook_mode_with_a_health_port_keeps_metrics_off_the_public_server(
 def test_postgresql_unreachable_at_start_is_tried_for_a_while_then_exit_2(
     fake_api: FakeBotServer, tmp_path: Path
 ) -> None:
-    url = f"postgresql://bot:Sekret-pw-42@127.0.0.1:{_free_port()}/postcoach"
+    url = f"postgresql://bot:Sekret-pw-42@127.0.0.1:{free_port()}/postcoach"
     env = base_env(fake_api, tmp_path, DATABASE_URL=url, DATABASE_WAIT_SECONDS="3")
     started = time.monotonic()
     bot = BotProcess(tmp_path, env)
@@ -222,7 +215,7 @@ def _as_after_a_while(database: Path) -> None:
 def test_a_full_disk_fails_health_with_one_line_and_room_back_heals_it(
     fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     with small_disk(tmp_path / "disk") as disk:
         database = disk / "postcoach.sqlite3"
         env = base_env(

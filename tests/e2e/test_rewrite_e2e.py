@@ -3,7 +3,6 @@ the fake Bot API and the fake chat-completions server, in Italian and in English
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,12 +33,6 @@ CASES = [
         id="en",
     ),
 ]
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as server:
-        yield server
 
 
 @pytest.mark.parametrize(("language", "draft", "rewrite", "expected"), CASES)

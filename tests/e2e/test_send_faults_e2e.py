@@ -17,9 +17,9 @@ import pytest
 from bot.processing import MAX_QUEUED_PER_CHAT
 from bot.texts import Texts
 from tests.e2e.conftest import BotProcess, base_env, start_bot
-from tests.e2e.test_webhook import _free_port
 from tests.fakebot import FakeBotServer, make_user, private_text
 from tests.flows.test_review import DRAFT_IT, SCORE
+from tests.loopback import free_port
 
 # Nothing here depends on the database: one back-end is enough.
 pytestmark = pytest.mark.backends("sqlite")
@@ -50,7 +50,7 @@ def _wait(condition: object, what: str, bot: BotProcess, timeout: float = REPLY_
 def test_a_sigterm_with_a_flood_queued_exits_in_seconds_dropping_what_never_started(
     fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path
 ) -> None:
-    health_port = _free_port()
+    health_port = free_port()
     env = base_env(fake_api, tmp_path, HEALTH_PORT=str(health_port))
     bot = start_bot(bots, tmp_path, env, server=fake_api)
     telegram = fake_api.telegram

@@ -16,8 +16,9 @@ from sqlalchemy import text
 
 from storage.database import create_engine
 from tests.e2e.conftest import BotProcess, base_env
-from tests.e2e.test_webhook import SECRET, SECRET_HEADER, URL, _free_port
+from tests.e2e.test_webhook import SECRET, SECRET_HEADER, URL
 from tests.fakebot import FakeBotServer, command, make_user, private_chat
+from tests.loopback import free_port
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -29,7 +30,7 @@ TIMEOUT = 120.0
 def _start(
     bots: list[BotProcess], workdir: Path, server: FakeBotServer, name: str
 ) -> tuple[BotProcess, str, dict[str, str]]:
-    port = _free_port()
+    port = free_port()
     env = base_env(
         server,
         workdir,

@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.conftest import BotProcess, base_env, run_cli, start_bot
 from tests.fakebot import DEFAULT_TOKEN, FakeBotServer, command, make_user
+from tests.loopback import free_port
 
 SECRET = "e2e_Secret-0123456789abcdef"
 URL = "https://bot.example.test/telegram"
@@ -28,18 +29,11 @@ REPLY_TIMEOUT = 30.0
 pytestmark = pytest.mark.backends("sqlite")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _start_webhook_bot(
     bots: list[BotProcess], workdir: Path, server: FakeBotServer, **extra: str
 ) -> tuple[BotProcess, httpx.Client]:
     """Start the bot in webhook mode; return it once it set its webhook (it listens by then)."""
-    port = _free_port()
+    port = free_port()
     env = base_env(
         server,
         workdir,

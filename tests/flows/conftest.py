@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,12 +114,14 @@ def telegram() -> FakeTelegram:
     return FakeTelegram()
 
 
-@pytest.fixture
-async def bot(database_url: str, telegram: FakeTelegram, texts: Texts) -> AsyncIterator[Bot]:
-    """A started Application on a migrated database."""
+@asynccontextmanager
+async def running_bot(
+    database_url: str, telegram: FakeTelegram, texts: Texts, **overrides: Any
+) -> AsyncIterator[Bot]:
+    """A started Application built with these settings on a migrated database."""
     clock = FakeClock()
     application = build_application(
-        settings_for(database_url),
+        settings_for(database_url, **overrides),
         texts=texts,
         request=RecordingRequest(telegram),
         get_updates_request=RecordingRequest(telegram),
@@ -130,5 +133,15 @@ async def bot(database_url: str, telegram: FakeTelegram, texts: Texts) -> AsyncI
     try:
         yield Bot(application, telegram, create_session_factory(engine), clock)
     finally:
+        rewrites = application.bot_data["services"].rewrites
+        if rewrites is not None:
+            await rewrites.aclose()
         await application.shutdown()
         await engine.dispose()
+
+
+@pytest.fixture
+async def bot(database_url: str, telegram: FakeTelegram, texts: Texts) -> AsyncIterator[Bot]:
+    """A started Application on a migrated database."""
+    async with running_bot(database_url, telegram, texts) as bot:
+        yield bot

@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import inspect, select, text
 
 from storage.models import Base
-from tests.fakebot import SentMessage, command, inline_buttons, make_user, private_text
+from tests.buttons import button
+from tests.fakebot import command, inline_buttons, make_user, private_text
 from tests.flows.conftest import Bot
 
 DRAFT = (
@@ -17,10 +18,6 @@ DRAFT = (
     "Secondo me conviene più di quanto si pensi. Voi che ne pensate?"
 )
 WEAK = "Buongiorno! Metti like se sei d'accordo!!!"
-
-
-def _button(message: SentMessage, prefix: str) -> str:
-    return next(data for _, data in inline_buttons(message.message) if data.startswith(prefix))
 
 
 def _png_size(content: bytes) -> tuple[int, int]:
@@ -32,7 +29,7 @@ def _png_size(content: bytes) -> tuple[int, int]:
 async def test_stats_sends_numbers_and_a_real_png(bot: Bot) -> None:
     anna = make_user(701, "Anna", language_code="it")
     [review] = await bot.replies(private_text(anna, DRAFT))
-    await bot.press(anna, review.message, _button(review, "review.posted:"))
+    await bot.press(anna, review.message, button(review, "review.posted:"))
     await bot.replies(command(anna, "/skip"))
     bot.clock.advance(timedelta(hours=49))
     [question] = await bot.tick()
@@ -84,7 +81,7 @@ async def test_history_pages_and_reopens_a_draft(bot: Bot) -> None:
     assert "pagina 2 di 2" in (edit.text or "")
     assert "Bozza numero 0" in (edit.text or "")
     before = len(bot.telegram.sent_messages())
-    await bot.press(luca, page.message, _button(page, "history.open:"))
+    await bot.press(luca, page.message, button(page, "history.open:"))
     text, reopened = bot.telegram.sent_messages()[before:]
     # The draft's own text comes back, without markup, ready to copy and revise.
     assert text.text == f"Bozza numero 6: {DRAFT}"
@@ -97,7 +94,7 @@ async def test_history_cannot_open_someone_elses_draft(bot: Bot) -> None:
     anna, eve = make_user(704, "Anna"), make_user(705, "Eve")
     await bot.replies(private_text(anna, DRAFT))
     [page] = await bot.replies(command(anna, "/history"))
-    calls = await bot.press(eve, page.message, _button(page, "history.open:"))
+    calls = await bot.press(eve, page.message, button(page, "history.open:"))
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert answer.params.get("show_alert") is True
     assert not [c for c in calls if c.method == "sendMessage"]
@@ -111,7 +108,7 @@ async def test_privacy_export_and_delete_leave_nothing(bot: Bot) -> None:
     for _ in range(7):  # the rest of the onboarding
         await bot.replies(command(sara, "/skip"))
     [review] = await bot.replies(private_text(sara, DRAFT))
-    await bot.press(sara, review.message, _button(review, "review.posted:"))
+    await bot.press(sara, review.message, button(review, "review.posted:"))
     await bot.replies(private_text(other, DRAFT))
 
     [privacy] = await bot.replies(command(sara, "/privacy"))

@@ -10,17 +10,14 @@ from sqlalchemy import select
 
 from bot import metrics
 from storage.models import Post, PostResult, User
-from tests.fakebot import SentMessage, command, inline_buttons, make_user, private_text
+from tests.buttons import button
+from tests.fakebot import command, make_user, private_text
 from tests.flows.conftest import Bot
 
 DRAFT = (
     "Abbiamo ridotto del 30% i consumi di una scuola a Modena.\n"
     "Secondo me conviene più di quanto si pensi. Voi che ne pensate?"
 )
-
-
-def _button(message: SentMessage, prefix: str) -> str:
-    return next(data for _, data in inline_buttons(message.message) if data.startswith(prefix))
 
 
 async def _posts(bot: Bot) -> list[Post]:
@@ -31,7 +28,7 @@ async def _posts(bot: Bot) -> list[Post]:
 async def test_posted_review_gets_a_link_and_a_results_question(bot: Bot) -> None:
     anna = make_user(401, "Anna", language_code="it")
     [review] = await bot.replies(private_text(anna, DRAFT))
-    calls = await bot.press(anna, review.message, _button(review, "review.posted:"))
+    calls = await bot.press(anna, review.message, button(review, "review.posted:"))
     [confirmation] = [c for c in calls if c.method == "sendMessage"]
     assert "link" in (confirmation.text or "")
 
@@ -53,7 +50,7 @@ async def test_posted_review_gets_a_link_and_a_results_question(bot: Bot) -> Non
     assert await bot.tick() == []
 
     calls = await bot.press(
-        anna, question.message, _button(question, f"results.set:{post.id}:reactions:25")
+        anna, question.message, button(question, f"results.set:{post.id}:reactions:25")
     )
     [comments] = [c for c in calls if c.method == "sendMessage"]
     assert "commenti" in (comments.text or "")
@@ -121,7 +118,7 @@ async def test_someone_else_cannot_answer_my_results(bot: Bot) -> None:
     await bot.replies(command(anna, "/posted linkedin"))
     bot.clock.advance(timedelta(hours=49))
     [question] = await bot.tick()
-    data = _button(question, "results.set:")
+    data = button(question, "results.set:")
     calls = await bot.press(eve, question.message, data)
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert answer.params.get("show_alert") is True

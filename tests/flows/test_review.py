@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from storage.models import Draft, DraftReview, Post, Profile, ReviewItem
+from tests.buttons import button
 from tests.fakebot import (
     SentMessage,
     command,
@@ -35,13 +36,6 @@ def _score(message: SentMessage | str) -> int:
     match = SCORE.search(text)
     assert match, text
     return int(match.group(1))
-
-
-def _button(message: SentMessage, prefix: str) -> str:
-    for _, data in inline_buttons(message.message):
-        if data.startswith(prefix):
-            return data
-    raise AssertionError(f"no button {prefix} in {inline_buttons(message.message)}")
 
 
 async def test_private_draft_gets_one_reply_with_score_and_buttons(bot: Bot) -> None:
@@ -124,7 +118,7 @@ async def test_platform_button_rechecks_in_place(bot: Bot) -> None:
     anna = make_user(204, "Anna")
     [reply] = await bot.replies(private_text(anna, DRAFT_IT))
     calls = await bot.press(
-        anna, reply.message, _button(reply, "review.platform:").rsplit(":", 1)[0] + ":x"
+        anna, reply.message, button(reply, "review.platform:").rsplit(":", 1)[0] + ":x"
     )
     edits = [c for c in calls if c.method == "editMessageText"]
     assert len(edits) == 1
@@ -140,7 +134,7 @@ async def test_platform_button_rechecks_in_place(bot: Bot) -> None:
 async def test_details_show_suggestions_and_hide_again(bot: Bot) -> None:
     anna = make_user(205, "Anna")
     [reply] = await bot.replies(private_text(anna, WEAK_DRAFT))
-    show = _button(reply, "review.details:")
+    show = button(reply, "review.details:")
     assert show.endswith(":1")
     calls = await bot.press(anna, reply.message, show)
     [edit] = [c for c in calls if c.method == "editMessageText"]
@@ -157,7 +151,7 @@ async def test_details_show_suggestions_and_hide_again(bot: Bot) -> None:
 async def test_revise_compares_the_new_version(bot: Bot) -> None:
     anna = make_user(206, "Anna")
     [first] = await bot.replies(private_text(anna, WEAK_DRAFT))
-    calls = await bot.press(anna, first.message, _button(first, "review.revise:"))
+    calls = await bot.press(anna, first.message, button(first, "review.revise:"))
     prompts = [c for c in calls if c.method == "sendMessage"]
     assert "nuova versione" in (prompts[0].text or "")
     [second] = await bot.replies(private_text(anna, DRAFT_IT))
@@ -177,7 +171,7 @@ async def test_revise_compares_the_new_version(bot: Bot) -> None:
 async def test_posted_button_records_the_post_once(bot: Bot) -> None:
     anna = make_user(207, "Anna")
     [reply] = await bot.replies(private_text(anna, DRAFT_IT))
-    posted = _button(reply, "review.posted:")
+    posted = button(reply, "review.posted:")
     calls = await bot.press(anna, reply.message, posted)
     [confirmation] = [c for c in calls if c.method == "sendMessage"]
     assert "Registrato" in (confirmation.text or "")
@@ -203,7 +197,7 @@ async def test_someone_else_cannot_use_my_review_buttons(bot: Bot) -> None:
     # In the group only what changes the review in place: no "new version", no "posted".
     shown = [d for _, d in inline_buttons(reply.message)]
     assert not [d for d in shown if d.startswith(("review.posted:", "review.revise:"))]
-    review_id = _button(reply, "review.details:").split(":")[1]
+    review_id = button(reply, "review.details:").split(":")[1]
     for data in (
         f"review.posted:{review_id}",
         f"review.revise:{review_id}",
@@ -277,7 +271,7 @@ async def test_html_in_the_draft_is_escaped(bot: Bot) -> None:
     assert reply.parse_mode == "HTML"
     # The fake Telegram rejects a bare "&" or an unknown tag, so a reply at all proves
     # the escaping; in the details the user sees their own markup quoted as text.
-    calls = await bot.press(anna, reply.message, _button(reply, "review.details:"))
+    calls = await bot.press(anna, reply.message, button(reply, "review.details:"))
     [edit] = [c for c in calls if c.method == "editMessageText"]
     assert edit.ok
     assert "<script>" not in (edit.text or "")

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_application
 from bot.coach import Checklist, load_checklist
 from bot.texts import Texts
-from storage.database import create_session_factory
-from storage.migrate import upgrade_engine
 from storage.models import Profile, Rewrite
+from tests.buttons import button
 from tests.fakebot import (
     FakeTelegram,
-    RecordingRequest,
     SentMessage,
     callback,
     command,
@@ -30,7 +25,7 @@ from tests.fakebot import (
     private_text,
 )
 from tests.fakellm import FakeLLMServer, draft_of
-from tests.flows.conftest import Bot, FakeClock, settings_for
+from tests.flows.conftest import Bot, running_bot
 
 API_KEY = "sk-fake-0123456789abcdefXYZ"
 DRAFT_IT = (
@@ -72,46 +67,6 @@ def _scores(rewrite: str, draft: str, topics: tuple[str, ...] = ()) -> tuple[int
     return new, old, f"{new - old:+d}"
 
 
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[FakeLLMServer]:
-    """One fake model server for the module."""
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def llm(llm_server: FakeLLMServer) -> FakeLLMServer:
-    """The fake model, echoing drafts, with no calls recorded."""
-    llm_server.reset()
-    return llm_server
-
-
-@asynccontextmanager
-async def running_bot(
-    database_url: str, telegram: FakeTelegram, texts: Texts, **overrides: Any
-) -> AsyncIterator[Bot]:
-    """A started Application built with these settings on a migrated database."""
-    clock = FakeClock()
-    application = build_application(
-        settings_for(database_url, **overrides),
-        texts=texts,
-        request=RecordingRequest(telegram),
-        get_updates_request=RecordingRequest(telegram),
-        clock=clock,
-    )
-    engine: AsyncEngine = application.bot_data["engine"]
-    await upgrade_engine(engine)
-    await application.initialize()
-    try:
-        yield Bot(application, telegram, create_session_factory(engine), clock)
-    finally:
-        rewrites = application.bot_data["services"].rewrites
-        if rewrites is not None:
-            await rewrites.aclose()
-        await application.shutdown()
-        await engine.dispose()
-
-
 def llm_settings(llm: FakeLLMServer, **overrides: Any) -> dict[str, Any]:
     """Settings that turn rewrites on against the fake model."""
     values: dict[str, Any] = {
@@ -133,14 +88,6 @@ async def llm_bot(
         yield bot
 
 
-def _button(message: SentMessage | dict[str, Any], prefix: str) -> str:
-    markup_message = message.message if isinstance(message, SentMessage) else message
-    for _, data in inline_buttons(markup_message):
-        if data.startswith(prefix):
-            return data
-    raise AssertionError(f"no button {prefix} in {inline_buttons(markup_message)}")
-
-
 def _all_text(telegram: FakeTelegram) -> str:
     """Everything the bot wrote, sent or edited, and every button label."""
     parts = []
@@ -156,7 +103,7 @@ def _all_text(telegram: FakeTelegram) -> str:
 async def _ask_rewrite(bot: Bot, user: dict[str, Any], draft: str) -> tuple[SentMessage, str]:
     """The user sends a draft and presses "suggest a rewrite"; the review and the final text."""
     [review] = await bot.replies(private_text(user, draft))
-    await bot.press(user, review.message, _button(review, "review.rewrite:"))
+    await bot.press(user, review.message, button(review, "review.rewrite:"))
     [working] = [m for m in bot.telegram.sent_messages(user["id"]) if m.at > review.at]
     final = bot.telegram.message(user["id"], working.message_id)
     assert final is not None
@@ -191,7 +138,7 @@ async def test_without_a_model_nothing_mentions_rewrites(bot: Bot, texts: Texts)
 async def test_without_a_model_an_old_rewrite_button_is_stale(bot: Bot) -> None:
     anna = make_user(803, "Anna")
     [review] = await bot.replies(private_text(anna, DRAFT_IT))
-    review_id = _button(review, "review.revise:").split(":")[1]
+    review_id = button(review, "review.revise:").split(":")[1]
     calls = await bot.press(anna, review.message, f"review.rewrite:{review_id}")
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert "non è più valido" in str(answer.params.get("text"))
@@ -219,7 +166,7 @@ async def test_italian_rewrite_is_checked_and_shown_with_both_scores(
         await session.commit()
     llm.answer(REWRITE_IT)
 
-    calls = await llm_bot.press(anna, review.message, _button(review, "review.rewrite:"))
+    calls = await llm_bot.press(anna, review.message, button(review, "review.rewrite:"))
 
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert not answer.params.get("show_alert")
@@ -339,7 +286,7 @@ async def test_slow_model_times_out_and_the_review_stays_usable(
         assert kept is not None
         assert kept["text"] == review.plain_text
         assert inline_buttons(kept) == inline_buttons(review.message)
-        calls = await bot.press(anna, kept, _button(kept, "review.details:"))
+        calls = await bot.press(anna, kept, button(kept, "review.details:"))
         assert next(c for c in calls if c.method == "editMessageText").ok
         [row] = await _rewrites(bot)
         assert (row.status, row.text, row.score) == ("timeout", None, None)
@@ -398,15 +345,15 @@ async def test_daily_limit_counts_received_rewrites_until_the_next_day(
     ) as bot:
         anna = make_user(831, "Anna")
         [review] = await bot.replies(private_text(anna, DRAFT_IT))
-        button = _button(review, "review.rewrite:")
+        rewrite = button(review, "review.rewrite:")
         llm.fail(500)
-        await bot.press(anna, review.message, button)  # a failure does not count
+        await bot.press(anna, review.message, rewrite)  # a failure does not count
         llm.answer(REWRITE_IT)
-        await bot.press(anna, review.message, button)
-        await bot.press(anna, review.message, button)
+        await bot.press(anna, review.message, rewrite)
+        await bot.press(anna, review.message, rewrite)
         assert len(llm.calls) == 3
 
-        calls = await bot.press(anna, review.message, button)
+        calls = await bot.press(anna, review.message, rewrite)
 
         [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
         assert answer.params.get("show_alert")
@@ -419,7 +366,7 @@ async def test_daily_limit_counts_received_rewrites_until_the_next_day(
         )
 
         bot.clock.advance(timedelta(days=1))
-        calls = await bot.press(anna, review.message, button)
+        calls = await bot.press(anna, review.message, rewrite)
         assert [c for c in calls if c.method == "editMessageText"]
         assert len(llm.calls) == 4
 
@@ -437,7 +384,7 @@ async def test_presses_at_once_from_many_chats_never_pass_the_daily_limit(
         # Twelve presses at once, as from twelve chats: none waits for another's answer.
         await asyncio.gather(
             *(
-                bot.send(callback(anna, review.message, _button(review, "review.rewrite:")))
+                bot.send(callback(anna, review.message, button(review, "review.rewrite:")))
                 for [review] in reviews
             )
         )
@@ -453,7 +400,7 @@ async def test_someone_elses_review_gets_no_rewrite(llm_bot: Bot, llm: FakeLLMSe
     luca = make_user(833, "Luca")
     [review] = await llm_bot.replies(private_text(anna, DRAFT_IT))
 
-    calls = await llm_bot.press(luca, review.message, _button(review, "review.rewrite:"))
+    calls = await llm_bot.press(luca, review.message, button(review, "review.rewrite:"))
 
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert "di un'altra persona" in str(answer.params.get("text"))

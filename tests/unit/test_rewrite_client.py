@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -18,20 +18,6 @@ MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Rewrite:\n<<<\nHello world\n>>>"},
 ]
-
-
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[FakeLLMServer]:
-    """One fake model server for the module."""
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def llm(llm_server: FakeLLMServer) -> FakeLLMServer:
-    """The fake model, echoing drafts, with no calls recorded."""
-    llm_server.reset()
-    return llm_server
 
 
 @pytest.fixture
