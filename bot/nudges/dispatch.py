@@ -18,9 +18,9 @@ from telegram.error import Forbidden, TelegramError, TimedOut
 
 from bot import metrics
 from bot.context import CoachContext
-from bot.handlers.stats import draw_chart
 from bot.nudges.service import CLAIM_BATCH, WEEKLY, Confirmations, Delivery
 from bot.nudges.view import compose, weekly_text
+from bot.stats.view import draw_chart
 from bot.transport.outage import is_network_failure
 
 logger = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.handlers.stats import render_stats
 from bot.nudges.service import Delivery
 from bot.stats import Stats
+from bot.stats.view import render_stats
 from bot.texts import Texts
 
 
