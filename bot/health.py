@@ -32,10 +32,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Only names: `postcoach health` runs every 30 s in a container and stays light.
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
     from bot.context import CoachContext
     from bot.settings import Settings
+    from storage.database import AsyncEngine
 
 logger = logging.getLogger(__name__)
 
@@ -113,23 +112,16 @@ def _write_fault(exc: BaseException) -> str:
 
 
 async def storage_fault(engine: AsyncEngine, database: DatabaseFile | None = None) -> str | None:
-    """What keeps the database from taking a write, or None when it takes one.
-
-    The write changes nothing: SQLite rewrites its header's user_version with the value
-    it has; PostgreSQL assigns a transaction id, so its commit goes to the WAL.
-    """
-    from sqlalchemy import text
+    """What keeps the database from taking a write, or None when it takes one (a write
+    that changes nothing: storage.database.write_nothing)."""
+    from storage.database import write_nothing
 
     fault = file_fault(database)
     if fault is not None:
         return fault
     try:
-        async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS), engine.begin() as connection:
-            if engine.dialect.name == "sqlite":
-                version = (await connection.execute(text("PRAGMA user_version"))).scalar()
-                await connection.execute(text(f"PRAGMA user_version = {int(version or 0)}"))
-            else:
-                await connection.execute(text("SELECT txid_current()"))
+        async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
+            await write_nothing(engine)
     except Exception as exc:
         return _write_fault(exc)
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -82,6 +82,18 @@ def create_engine(url: str, *, echo: bool = False, inline: bool = True) -> Async
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+async def write_nothing(engine: AsyncEngine) -> None:
+    """A write that changes nothing, to learn whether the database takes writes now: SQLite
+    rewrites its header's user_version with the value it has; PostgreSQL assigns a
+    transaction id, so its commit goes to the WAL. Raises what the database raised."""
+    async with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            version = (await connection.execute(text("PRAGMA user_version"))).scalar()
+            await connection.execute(text(f"PRAGMA user_version = {int(version or 0)}"))
+        else:
+            await connection.execute(text("SELECT txid_current()"))
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
