@@ -28,6 +28,7 @@ from bot.health import (
 )
 from bot.history import HistoryService
 from bot.intake import CleanUpdates, RefusalWaits
+from bot.localtime import Clock
 from bot.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
 from bot.nudges.service import NudgeService
 from bot.pacing import ChatPacer
@@ -35,7 +36,7 @@ from bot.posts import PostService
 from bot.privacy import PrivacyService
 from bot.processing import PerChatUpdateProcessor
 from bot.profiles import ProfileService
-from bot.results import Clock, ResultsService
+from bot.results import ResultsService
 from bot.reviews import ReviewService
 from bot.rewrite.client import ChatClient
 from bot.rewrite.prompt import load_prompts

@@ -10,13 +10,14 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.accounts import Account, AccountService
 from bot.groups.service import GroupService
 from bot.history import HistoryService
+from bot.localtime import Clock
 from bot.nudges.service import NudgeService
 from bot.pacing import ChatPacer
 from bot.pastes import Pastes
 from bot.posts import PostService
 from bot.privacy import PrivacyService
 from bot.profiles import ProfileService
-from bot.results import Clock, ResultsService
+from bot.results import ResultsService
 from bot.reviews import ReviewService
 from bot.rewrite.service import RewriteService
 from bot.settings import Language, Settings

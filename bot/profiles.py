@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal, TypeVar
 
 from bot.coach import PLATFORMS, Checklist, TopicExpansion
+from bot.localtime import DEFAULT_ZONE
 from bot.nudges.schedule import parse_local_time
 from bot.settings import LANGUAGES
 from bot.timezones import resolve_zone, zone_from_location
@@ -53,7 +54,6 @@ MAX_GOAL = 21
 MAX_ROLE_CHARS = 200
 MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 40
-DEFAULT_ZONE = "Europe/Rome"
 DEFAULT_GOAL = 2
 MAX_ZONE_TEXT = 40  # characters of a typed place quoted back
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from bot.localtime import DEFAULT_ZONE, Clock
 from bot.nudges.schedule import QuietHours, defer_past_quiet
-from bot.profiles import DEFAULT_ZONE
 from storage.models import PostResult, utcnow
 from storage.uow import UnitOfWorkFactory
 
@@ -20,8 +19,6 @@ QUICK_VALUES: tuple[int, ...] = (0, 3, 10, 25, 50, 100)
 MAX_COUNT = 1_000_000
 RESULTS_DIALOGUE = "results"
 CLAIM_BATCH = 50
-
-Clock = Callable[[], datetime]
 
 
 class InvalidResultError(Exception):

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
+from bot.localtime import DEFAULT_AT, DEFAULT_TIME, DEFAULT_ZONE, Clock
 from bot.nudges.compose import choose_idea
 from bot.nudges.schedule import WeeklyRule, load_zone, next_occurrence, parse_local_time
-from bot.results import Clock
 from bot.settings import LANGUAGES
 from bot.timezones import COMMON_ZONES
 from storage.models import utcnow
@@ -132,7 +132,7 @@ def _view(group: GroupRecord) -> GroupView:
 def _challenge_due(group: GroupRecord, after: datetime) -> datetime | None:
     if not group.challenge_enabled or not group.is_active:
         return None
-    at = parse_local_time(group.challenge_time) or time(9, 0)
+    at = parse_local_time(group.challenge_time) or DEFAULT_AT
     return next_occurrence(WeeklyRule(frozenset({group.challenge_day}), at, group.timezone), after)
 
 
@@ -182,10 +182,10 @@ class GroupService:
                 language=language if language in LANGUAGES else LANGUAGES[0],
                 is_active=True,
                 review_mode="short",
-                timezone="Europe/Rome",
+                timezone=DEFAULT_ZONE,
                 challenge_enabled=False,
                 challenge_day=0,
-                challenge_time="09:00",
+                challenge_time=DEFAULT_TIME,
                 challenge_theme=None,
                 tip_enabled=False,
                 tip_turn=0,
@@ -349,7 +349,7 @@ class GroupService:
         now = self._clock()
         async with self._uow() as uow:
             group = await uow.groups.get(chat_id)
-            tz = load_zone(group.timezone if group else "Europe/Rome")
+            tz = load_zone(group.timezone if group else DEFAULT_ZONE)
             local = now.astimezone(tz)
             month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
             entries = await uow.group_activity.list_submissions(chat_id, month_start)

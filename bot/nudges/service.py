@@ -17,6 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from time import monotonic as _monotonic
 
 from bot import metrics
+from bot.localtime import DEFAULT_AT, DEFAULT_TIME, Clock
 from bot.nudges.compose import Tone, choose_idea, choose_tone
 from bot.nudges.schedule import (
     QuietHours,
@@ -35,7 +36,7 @@ NUDGE = "nudge"
 WEEKLY = "weekly"
 SNOOZE = "snooze"
 WEEKLY_DAYS = frozenset({0})
-WEEKLY_TIME = "09:00"
+WEEKLY_TIME = DEFAULT_TIME
 # A new user's first reminder comes no sooner than this after their reminders are set.
 FIRST_DELAY = timedelta(hours=12)
 # A Monday review is sent to users who were here from at least this far into the week.
@@ -55,8 +56,6 @@ LATE_AFTER = timedelta(minutes=2)
 LEASE = timedelta(seconds=30)
 RENEWALS_PER_LEASE = 3
 SNOOZES = {"1h": timedelta(hours=1), "3h": timedelta(hours=3)}
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ class ClaimedBatch:
 
 
 def _time(text: str | None, default: str) -> time:
-    return parse_local_time(text or default) or parse_local_time(default) or time(9, 0)
+    return parse_local_time(text or default) or parse_local_time(default) or DEFAULT_AT
 
 
 def _quiet(schedule: NudgeSchedule) -> QuietHours:
@@ -137,7 +136,7 @@ def next_due(schedule: NudgeSchedule, after: datetime) -> datetime | None:
     if not schedule.weekdays:
         return None
     rule = WeeklyRule(
-        frozenset(schedule.weekdays), _time(schedule.local_time, "09:00"), schedule.timezone
+        frozenset(schedule.weekdays), _time(schedule.local_time, DEFAULT_TIME), schedule.timezone
     )
     due = next_occurrence(rule, after)
     # The weekly review is not a nudge: it goes out at its hour whatever the quiet hours.
@@ -180,7 +179,7 @@ class NudgeService:
             zone = profile.timezone or DEFAULT_ZONE
             existing = {s.kind: s for s in await uow.nudges.list_schedules(user_id)}
             wanted = {
-                NUDGE: (sorted(set(profile.nudge_days)), profile.nudge_time or "09:00"),
+                NUDGE: (sorted(set(profile.nudge_days)), profile.nudge_time or DEFAULT_TIME),
                 WEEKLY: (sorted(WEEKLY_DAYS), WEEKLY_TIME),
             }
             for kind, (days, at) in wanted.items():
@@ -412,7 +411,9 @@ class NudgeService:
                 due = now + SNOOZES[option]
             elif option == "tomorrow":
                 rule = WeeklyRule(
-                    frozenset(range(7)), _time(schedule.local_time, "09:00"), schedule.timezone
+                    frozenset(range(7)),
+                    _time(schedule.local_time, DEFAULT_TIME),
+                    schedule.timezone,
                 )
                 due = next_occurrence(rule, now + timedelta(hours=12))
             else:

@@ -15,9 +15,9 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 
 from bot.coach import PLATFORMS, Checklist, Review
+from bot.localtime import Clock
 from bot.nudges.schedule import load_zone
 from bot.profiles import DEFAULT_ZONE
-from bot.results import Clock
 from bot.reviews import MAX_DRAFT_CHARS
 from bot.rewrite.client import ChatClient, ErrorKind, ModelError
 from bot.rewrite.facts import Fact, new_facts
