@@ -464,6 +464,7 @@ class NudgeTexts(_Section):
     quiet_same_time: Template
     quiet_set: Template
     when_format: Template
+    time_format: Template
     date_format: Template
 
 
@@ -474,6 +475,7 @@ class WeeklyTexts(_Section):
     met: Template
     missed: Template
     caption: Template
+    chart_file: Template
 
 
 class GroupTexts(_Section):
@@ -492,6 +494,7 @@ class GroupTexts(_Section):
     button_mode_full: Template
     button_challenge_on: Template
     button_challenge_off: Template
+    button_chosen: Template
     theme_set: Template
     theme_cleared: Template
     theme_too_long: Template

@@ -138,7 +138,7 @@ def tip_time(context: CoachContext, lang: str, zone: str = DEFAULT_ZONE) -> str:
         lang,
         "groups.tip_time",
         day=texts.raw(lang, f"days.{WEEKDAY_KEYS[TIP_DAY]}"),
-        time=TIP_TIME.strftime("%H:%M"),
+        time=TIP_TIME.strftime(texts.raw(lang, "nudges.time_format")),
         zone=zone_city(zone, lang),
     )
 
@@ -175,7 +175,8 @@ def _settings_keyboard(texts: Texts, group: GroupView) -> InlineKeyboardMarkup:
 
     def button(label: str, field: str, value: str, chosen: bool = False) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            f"• {label}" if chosen else label, callback_data=f"group.set:{field}:{value}"
+            texts.plain(lang, "groups.button_chosen", label=label) if chosen else label,
+            callback_data=f"group.set:{field}:{value}",
         )
 
     rows = [

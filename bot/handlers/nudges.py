@@ -139,7 +139,9 @@ async def quiet_command(update: Update, context: CoachContext) -> None:
         return
     await message.reply_text(
         context.render(
-            "nudges.quiet_set", start=start.strftime("%H:%M"), end=end.strftime("%H:%M")
+            "nudges.quiet_set",
+            start=start.strftime(context.texts.raw(context.lang, "nudges.time_format")),
+            end=end.strftime(context.texts.raw(context.lang, "nudges.time_format")),
         )
     )
 

@@ -43,7 +43,7 @@ async def _send_weekly(context: CoachContext, delivery: Delivery) -> None:
     png = await draw_chart(context, delivery.user_id, lang, stats)
     await context.bot.send_photo(
         delivery.user_id,
-        InputFile(png, filename="postcoach-week.png"),
+        InputFile(png, filename=texts.plain(lang, "weekly.chart_file")),
         caption=texts.render(lang, "weekly.caption"),
     )
 
