@@ -49,7 +49,7 @@ VOLUME ["/app/data"]
 # HEALTH_LISTEN=0.0.0.0 for a scraper on a private network, never publish it.
 EXPOSE 8080
 # Both modes: `postcoach health` asks /healthz on HEALTH_PORT, 200 when the database takes
-# a write (bot/health.py). With HEALTH_PORT emptied, webhook mode asks WEBHOOK_PORT's
+# a write (bot/transport/health.py). With HEALTH_PORT emptied, webhook mode asks WEBHOOK_PORT's
 # /healthz and polling reads the heartbeat file the bot touches every 30 s.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=90s --retries=3 \
     CMD ["postcoach", "health"]

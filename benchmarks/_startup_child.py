@@ -32,7 +32,7 @@ from bot.logs import configure_logging
 from bot.nudges.service import CLAIM_BATCH
 from bot.runtime import use_fast_event_loop
 from bot.settings import Settings
-from bot.texts import load_texts
+from bot.texts.catalog import load_texts
 from storage.database import create_session_factory
 from storage.migrate import upgrade
 from storage.repositories.nudges import due_schedules

@@ -5,9 +5,9 @@ each as its own process in webhook mode on loopback with its own fake Bot API:
 
 1. postcoach (`python -m bot run`: SQLite, scheduler off, everything else as in production);
 2. a bare python-telegram-bot echo bot (one MessageHandler replying with the text), served by
-   the same webhook code (bot/webhook.py: secret check, body limit, update_queue) without the
-   duplicate check, with the same concurrency (64 updates at a time), the same event loop
-   and no rate limiter.
+   the same webhook code (bot/transport/webhook.py: secret check, body limit, update_queue)
+   without the duplicate check, with the same concurrency (64 updates at a time), the same
+   event loop and no rate limiter.
 
 CHATS private chats (50) post drafts from the labelled corpus to a bot's webhook, with the
 secret header, from one httpx AsyncClient; the fake Bot API (tests/fakebot) runs in this
@@ -439,7 +439,7 @@ def serve_echo() -> int:
     from bot.logs import configure_logging
     from bot.runtime import use_fast_event_loop
     from bot.settings import load_settings
-    from bot.webhook import bind, create_app, serve
+    from bot.transport.webhook import bind, create_app, serve
 
     settings = load_settings(None)
     token, secret, url = settings.token, settings.webhook_secret_value, settings.webhook_url

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.settings import LANGUAGES, Settings, SettingsError, load_settings
-from bot.texts import Texts, TextsError, load_texts
+from bot.texts.catalog import Texts, load_texts
+from bot.texts.schema import TextsError
 
 if TYPE_CHECKING:
     from bot.app import CoachApplication
@@ -144,7 +145,7 @@ def _migrate(settings: Settings) -> bool:
 
 def _bind_health(settings: Settings) -> socket.socket | None:
     """The health port's socket when HEALTH_PORT is set, bound before anything else."""
-    from bot.webhook import WebhookError, bind
+    from bot.transport.webhook import WebhookError, bind
 
     if settings.health_port is None:
         return None
@@ -156,7 +157,7 @@ def _bind_health(settings: Settings) -> socket.socket | None:
 
 def _serve_health(application: CoachApplication, sock: socket.socket) -> None:
     """Run /healthz and /metrics on their own port while polling runs."""
-    from bot.webhook import HealthServer
+    from bot.transport.webhook import HealthServer
 
     bot_data = application.bot_data
     server = HealthServer(
@@ -205,7 +206,7 @@ def _run_polling(settings: Settings, texts: Texts) -> int:
 
 def _run_webhook(settings: Settings, texts: Texts, url: str, secret: str) -> int:
     """Listen, migrate, then serve the webhook until SIGTERM or SIGINT."""
-    from bot.webhook import HealthServer, WebhookError, bind, serve
+    from bot.transport.webhook import HealthServer, WebhookError, bind, serve
 
     try:
         # Bound before the database and the bot, so a port already taken fails at once.
@@ -261,8 +262,8 @@ def migrate(args: argparse.Namespace) -> int:
 
 def health(_: argparse.Namespace) -> int:
     """Say whether the bot configured here is alive (exit 0) or not (exit 1)."""
-    from bot.cli_review import console_language
-    from bot.health import check_health
+    from bot.reviews.cli import console_language
+    from bot.transport.health import check_health
 
     settings, texts = _load()
     report = check_health(settings)
@@ -278,7 +279,7 @@ def health(_: argparse.Namespace) -> int:
 
 def review(args: argparse.Namespace) -> int:
     """Review draft files against the checklist, without Telegram."""
-    from bot.cli_review import review_file
+    from bot.reviews.cli import review_file
 
     settings, texts = _load()
     return review_file(args, settings, texts, _checklist(settings))

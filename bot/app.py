@@ -13,11 +13,26 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import handlers
-from bot.accounts import AccountService
+from bot.accounts.service import AccountService
 from bot.coach import Checklist, load_checklist
 from bot.context import CoachContext, Services
 from bot.groups.service import GroupService
-from bot.health import (
+from bot.history.service import HistoryService
+from bot.localtime.defaults import Clock
+from bot.nudges.service import NudgeService
+from bot.posts.service import PostService
+from bot.privacy.service import PrivacyService
+from bot.profiles.service import ProfileService
+from bot.results.service import ResultsService
+from bot.reviews.service import ReviewService
+from bot.rewrite.client import ChatClient
+from bot.rewrite.prompt import load_prompts
+from bot.rewrite.service import RewriteService
+from bot.settings import LANGUAGES, Settings
+from bot.stats import StatsService
+from bot.texts.catalog import Texts, load_texts
+from bot.tick import send_due_work
+from bot.transport.health import (
     BEAT_SECONDS,
     WATCH_SECONDS,
     DatabaseFile,
@@ -26,27 +41,12 @@ from bot.health import (
     watch_storage,
     while_storage_holds,
 )
-from bot.history import HistoryService
-from bot.intake import CleanUpdates, RefusalWaits
-from bot.localtime import Clock
-from bot.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
-from bot.nudges.service import NudgeService
-from bot.pacing import ChatPacer
-from bot.posts import PostService
-from bot.privacy import PrivacyService
-from bot.processing import PerChatUpdateProcessor
-from bot.profiles import ProfileService
-from bot.results import ResultsService
-from bot.reviews import ReviewService
-from bot.rewrite.client import ChatClient
-from bot.rewrite.prompt import load_prompts
-from bot.rewrite.service import RewriteService
-from bot.sending import SkipUnreadAnswers
-from bot.settings import LANGUAGES, Settings
-from bot.stats import StatsService
-from bot.texts import Texts, load_texts
-from bot.tick import send_due_work
+from bot.transport.intake import CleanUpdates, RefusalWaits
+from bot.transport.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor
 from bot.transport.outage import PatientRequest, Watched
+from bot.transport.pacing import ChatPacer
+from bot.transport.processing import PerChatUpdateProcessor
+from bot.transport.sending import SkipUnreadAnswers
 from storage.database import create_engine, create_session_factory
 from storage.models import utcnow
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
@@ -158,7 +158,7 @@ def build_application(
             )
         )
         .context_types(ContextTypes(context=CoachContext))
-        # Both measured: see bot/metrics.py for how update-to-reply latency is taken.
+        # Both measured: see bot/transport/metrics.py for how update-to-reply latency is taken.
         .rate_limiter(
             MeasuredRateLimiter(
                 settings.telegram_max_rate,
@@ -181,7 +181,7 @@ def build_application(
     # While Telegram is unreachable, polling waits and asks again by itself: PTB's loop
     # never sees the error, nor does the error handler.
     # Lone surrogates in what users wrote are replaced before PTB reads them, and a refused
-    # token is waited out instead of ending polling for good (bot/intake.py).
+    # token is waited out instead of ending polling for good (bot/transport/intake.py).
     polling = RefusalWaits(CleanUpdates(get_updates_request or HTTPXRequest()))
     builder = builder.get_updates_request(PatientRequest(polling))
     application: CoachApplication = builder.build()
@@ -194,7 +194,7 @@ def build_application(
         # Webhook mode serves without PTB's runner and leaves its own way to stop in bot_data.
         application.bot_data.get("stop", application.stop_running)()
 
-    # Every check reports here (bot/health.py); a fatal fault stops the bot through it.
+    # Every check reports here (bot/transport/health.py); a fatal fault stops the bot through it.
     application.bot_data["storage_watch"] = StorageWatch(stop)
     handlers.register(application)
     job_queue = application.job_queue
@@ -235,7 +235,7 @@ def settle_heap() -> None:
 def build_webhook_app(application: CoachApplication, settings: Settings) -> Starlette:
     """The webhook server's app (webhook route, /healthz, /metrics) for a built Application."""
     # Imported here, as bot/__main__.py does: a polling bot never loads starlette or uvicorn.
-    from bot.webhook import UpdateLedger, create_app
+    from bot.transport.webhook import UpdateLedger, create_app
 
     secret = settings.webhook_secret_value
     if secret is None:

@@ -7,22 +7,22 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.accounts import Account, AccountService
+from bot.accounts.service import Account, AccountService
 from bot.groups.service import GroupService
-from bot.history import HistoryService
-from bot.localtime import Clock
+from bot.history.service import HistoryService
+from bot.localtime.defaults import Clock
 from bot.nudges.service import NudgeService
-from bot.pacing import ChatPacer
-from bot.pastes import Pastes
-from bot.posts import PostService
-from bot.privacy import PrivacyService
-from bot.profiles import ProfileService
-from bot.results import ResultsService
-from bot.reviews import ReviewService
+from bot.posts.service import PostService
+from bot.privacy.service import PrivacyService
+from bot.profiles.service import ProfileService
+from bot.results.service import ResultsService
+from bot.reviews.pastes import Pastes
+from bot.reviews.service import ReviewService
 from bot.rewrite.service import RewriteService
 from bot.settings import Language, Settings
 from bot.stats import StatsService
-from bot.texts import Texts
+from bot.texts.catalog import Texts
+from bot.transport.pacing import ChatPacer
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # Files the bot can rebuild (the language model, ready to map); empty: no cache.
     cache_dir: Path | None = Path("data/cache")
     # Polling mode touches this file every 30 s while the bot and its database answer;
-    # `postcoach health` reads it (bot/health.py). Empty: no heartbeat.
+    # `postcoach health` reads it (bot/transport/health.py). Empty: no heartbeat.
     heartbeat_file: Path | None = Path("data/heartbeat")
     # /healthz and /metrics on a port of their own, in both modes (webhook mode then keeps
     # them off the public webhook server); unset: polling serves none, webhook its own.

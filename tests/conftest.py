@@ -22,7 +22,7 @@ from typing import NoReturn
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.texts import Texts, load_texts
+from bot.texts.catalog import Texts, load_texts
 from storage.database import create_engine
 from storage.migrate import upgrade, upgrade_engine
 from tests.fakellm import FakeLLMServer

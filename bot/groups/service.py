@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from bot.localtime import DEFAULT_AT, DEFAULT_TIME, DEFAULT_ZONE, Clock
+from bot.localtime.defaults import DEFAULT_AT, DEFAULT_TIME, DEFAULT_ZONE, Clock
+from bot.localtime.schedule import WeeklyRule, load_zone, next_occurrence, parse_local_time
+from bot.localtime.zones import COMMON_ZONES
 from bot.nudges.compose import choose_idea
-from bot.nudges.schedule import WeeklyRule, load_zone, next_occurrence, parse_local_time
 from bot.settings import LANGUAGES
-from bot.timezones import COMMON_ZONES
 from storage.models import utcnow
 from storage.queries.groups import ChainGain, SubmissionEntry
 from storage.repositories.groups import GroupRecord

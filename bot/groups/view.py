@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.groups.service import TIP_COUNT, DueChallenge, DueTip, Recap
 from bot.nudges.view import render_idea
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 
 
 def recap_text(texts: Texts, lang: str, recap: Recap) -> str:

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from telegram import Update, User
 
-from bot import metrics
-from bot.accounts import Person
+from bot.accounts.service import Person
 from bot.context import CoachContext
+from bot.transport import metrics
 
 logger = logging.getLogger(__name__)
 

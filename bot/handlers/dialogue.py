@@ -7,10 +7,10 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import CoachContext
 from bot.handlers import fallback, posts, profile, review
-from bot.posts import LINK_DIALOGUE
-from bot.replies import require_message, require_user
-from bot.results import RESULTS_DIALOGUE
-from bot.reviews import REVISE_DIALOGUE
+from bot.posts.service import LINK_DIALOGUE
+from bot.results.service import RESULTS_DIALOGUE
+from bot.reviews.service import REVISE_DIALOGUE
+from bot.transport.replies import require_message, require_user
 
 # What /cancel says, by the dialogue it closes.
 _CANCELLED = {

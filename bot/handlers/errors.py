@@ -18,8 +18,8 @@ from telegram import Chat, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 
-from bot import metrics
 from bot.context import CoachContext
+from bot.transport import metrics
 from bot.transport.outage import is_network_failure
 
 logger = logging.getLogger(__name__)

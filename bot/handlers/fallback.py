@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import CoachContext
-from bot.replies import require_callback, require_message
+from bot.transport.replies import require_callback, require_message
 
 
 async def reply_unsupported(update: Update, context: CoachContext) -> None:

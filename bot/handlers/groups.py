@@ -18,7 +18,6 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import metrics
 from bot.coach import Review
 from bot.context import CoachContext
 from bot.groups.service import (
@@ -33,13 +32,14 @@ from bot.groups.service import (
 )
 from bot.handlers.accounts import person_of
 from bot.handlers.profile import WEEKDAY_KEYS
-from bot.profiles import DEFAULT_ZONE
-from bot.replies import edit_in_place, require_callback, require_message, require_user
-from bot.review_view import render_review, reply_rejection, review_keyboard
-from bot.reviews import DraftRejectedError
+from bot.localtime.zones import COMMON_ZONES, zone_city
+from bot.profiles.service import DEFAULT_ZONE
+from bot.reviews.service import DraftRejectedError
+from bot.reviews.view import render_review, reply_rejection, review_keyboard
 from bot.settings import LANGUAGES
-from bot.texts import Texts
-from bot.timezones import COMMON_ZONES, zone_city
+from bot.texts.catalog import Texts
+from bot.transport import metrics
+from bot.transport.replies import edit_in_place, require_callback, require_message, require_user
 
 SET_PATTERN = r"^group\.set:(language|mode|challenge|day|time|zone):([\w/:\-]{1,40})$"
 CHANNEL_PATTERN = r"^channel\.tip:(-\d{1,16}):(on|off)$"

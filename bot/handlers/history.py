@@ -5,16 +5,16 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
-from bot.history import HistoryPage
-from bot.replies import (
+from bot.history.service import HistoryPage
+from bot.reviews.view import render_review, review_keyboard
+from bot.texts.catalog import Texts
+from bot.transport.replies import (
     edit_in_place,
     require_callback,
     require_message,
     require_user,
     split_message,
 )
-from bot.review_view import render_review, review_keyboard
-from bot.texts import Texts
 
 PAGE_PATTERN = r"^history\.page:(\d{1,6})$"
 OPEN_PATTERN = r"^history\.open:(\d{1,12})$"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
-from bot.replies import require_callback, require_message
 from bot.settings import LANGUAGES, Language
+from bot.transport.replies import require_callback, require_message
 
 CALLBACK_PATTERN = r"^language\.set:(it|en)$"
 

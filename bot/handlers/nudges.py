@@ -9,16 +9,16 @@ from datetime import timedelta
 from telegram import ChatMemberUpdated, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
-from bot import metrics
 from bot.context import CoachContext
-from bot.nudges.schedule import (
+from bot.localtime.schedule import (
     MAX_PAUSE_DAYS,
     InvalidValueError,
     load_zone,
     parse_pause_date,
     parse_quiet_hours,
 )
-from bot.replies import close_keyboard, require_callback, require_message, require_user
+from bot.transport import metrics
+from bot.transport.replies import close_keyboard, require_callback, require_message, require_user
 
 logger = logging.getLogger(__name__)
 

@@ -7,14 +7,14 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
 
-from bot import metrics
 from bot.coach import PLATFORMS
 from bot.context import CoachContext
 from bot.handlers import review
-from bot.posts import RecordedPost
-from bot.replies import close_keyboard, require_callback, require_message, require_user
-from bot.results import METRICS, QUICK_VALUES, InvalidResultError, ResultsQuestion
-from bot.texts import Texts
+from bot.posts.service import RecordedPost
+from bot.results.service import METRICS, QUICK_VALUES, InvalidResultError, ResultsQuestion
+from bot.texts.catalog import Texts
+from bot.transport import metrics
+from bot.transport.replies import close_keyboard, require_callback, require_message, require_user
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import json
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
 from bot.context import CoachContext
-from bot.replies import require_callback, require_message, require_user
+from bot.transport.replies import require_callback, require_message, require_user
 
 DELETE_PATTERN = r"^privacy\.delete:(yes|no)$"
 

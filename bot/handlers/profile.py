@@ -17,9 +17,10 @@ from telegram import (
 
 from bot.coach import PLATFORMS, TopicExpansion
 from bot.context import CoachContext
-from bot.nudges.schedule import load_zone
+from bot.localtime.schedule import load_zone
+from bot.localtime.zones import COMMON_ZONES, zone_city, zone_label
 from bot.nudges.service import DEFAULT_QUIET
-from bot.profiles import (
+from bot.profiles.service import (
     AUDIENCES,
     GOAL_CHOICES,
     MAX_GOAL,
@@ -36,10 +37,9 @@ from bot.profiles import (
     Step,
     is_draft_not_answer,
 )
-from bot.replies import close_keyboard, require_callback, require_message, require_user
 from bot.settings import LANGUAGES
-from bot.texts import Texts
-from bot.timezones import COMMON_ZONES, zone_city, zone_label
+from bot.texts.catalog import Texts
+from bot.transport.replies import close_keyboard, require_callback, require_message, require_user
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _STEP_NAMES = "|".join(STEPS)

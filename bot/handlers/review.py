@@ -7,18 +7,18 @@ import asyncio
 from telegram import CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from bot import metrics
 from bot.context import CoachContext
 from bot.handlers import groups
-from bot.replies import (
+from bot.reviews.service import REVISE_DIALOGUE, DraftRejectedError, StoredReview
+from bot.reviews.view import render_review, reply_rejection, review_keyboard
+from bot.transport import metrics
+from bot.transport.replies import (
     edit_in_place,
     reply_in_parts,
     require_callback,
     require_message,
     require_user,
 )
-from bot.review_view import render_review, reply_rejection, review_keyboard
-from bot.reviews import REVISE_DIALOGUE, DraftRejectedError, StoredReview
 
 _ID = r"(\d{1,12})"
 PLATFORM_PATTERN = rf"^review\.platform:{_ID}:(linkedin|x|instagram|facebook|threads)$"

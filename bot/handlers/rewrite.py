@@ -10,9 +10,9 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest
 
 from bot.context import CoachContext
-from bot.replies import require_callback
 from bot.rewrite.service import RewriteFailedError, RewriteRefusedError
 from bot.rewrite.view import render_rewrite
+from bot.transport.replies import require_callback
 
 REWRITE_PATTERN = r"^review\.rewrite:(\d{1,12})$"
 

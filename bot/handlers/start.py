@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 
 from bot.context import CoachContext
 from bot.handlers import groups, profile
-from bot.replies import reply_in_parts, require_message, require_user
+from bot.transport.replies import reply_in_parts, require_message, require_user
 
 # /start r123: the deep link behind a group verdict's "full review" button.
 DEEP_LINK = re.compile(r"r(\d{1,12})")

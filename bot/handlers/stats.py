@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InputFile, Update
 
 from bot.context import CoachContext
-from bot.replies import reply_in_parts, require_message, require_user
 from bot.stats.view import draw_chart, render_stats
+from bot.transport.replies import reply_in_parts, require_message, require_user
 
 
 async def show_stats(update: Update, context: CoachContext) -> None:

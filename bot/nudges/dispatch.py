@@ -16,11 +16,11 @@ import httpx
 from telegram import InputFile
 from telegram.error import Forbidden, TelegramError, TimedOut
 
-from bot import metrics
 from bot.context import CoachContext
 from bot.nudges.service import CLAIM_BATCH, WEEKLY, Confirmations, Delivery
 from bot.nudges.view import compose, weekly_text
 from bot.stats.view import draw_chart
+from bot.transport import metrics
 from bot.transport.outage import is_network_failure
 
 logger = logging.getLogger(__name__)

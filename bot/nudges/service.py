@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic as _monotonic
 
-from bot import metrics
-from bot.localtime import DEFAULT_AT, DEFAULT_TIME, Clock
-from bot.nudges.compose import Tone, choose_idea, choose_tone
-from bot.nudges.schedule import (
+from bot.localtime.defaults import DEFAULT_AT, DEFAULT_TIME, Clock
+from bot.localtime.schedule import (
     QuietHours,
     WeeklyRule,
     defer_past_quiet,
@@ -27,7 +25,9 @@ from bot.nudges.schedule import (
     parse_local_time,
     week_start,
 )
-from bot.profiles import DEFAULT_GOAL, DEFAULT_ZONE
+from bot.nudges.compose import Tone, choose_idea, choose_tone
+from bot.profiles.service import DEFAULT_GOAL, DEFAULT_ZONE
+from bot.transport import metrics
 from storage.models import NudgeSchedule, NudgeSend, User, utcnow
 from storage.repositories.nudges import NewSend
 from storage.uow import UnitOfWork, UnitOfWorkFactory

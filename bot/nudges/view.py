@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.nudges.service import Delivery
 from bot.stats import Stats
 from bot.stats.view import render_stats
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 
 
 def render_idea(

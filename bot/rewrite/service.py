@@ -15,14 +15,14 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 
 from bot.coach import PLATFORMS, Checklist, Review
-from bot.localtime import Clock
-from bot.nudges.schedule import load_zone
-from bot.profiles import DEFAULT_ZONE
-from bot.reviews import MAX_DRAFT_CHARS
+from bot.localtime.defaults import Clock
+from bot.localtime.schedule import load_zone
+from bot.profiles.service import DEFAULT_ZONE
+from bot.reviews.service import MAX_DRAFT_CHARS
 from bot.rewrite.client import ChatClient, ErrorKind, ModelError
 from bot.rewrite.facts import Fact, new_facts
 from bot.rewrite.prompt import Finding, RewritePrompts, RewriteRequest
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.models import Rewrite, utcnow
 from storage.uow import UnitOfWorkFactory
 

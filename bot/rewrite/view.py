@@ -6,9 +6,9 @@ always fits one Telegram message; a rewrite too long for it is cut, and the user
 
 from __future__ import annotations
 
-from bot.replies import MESSAGE_LIMIT
 from bot.rewrite.service import SuggestedRewrite
-from bot.texts import Texts
+from bot.texts.catalog import Texts
+from bot.transport.replies import MESSAGE_LIMIT
 
 # Shown facts are capped too: a model that invents forty figures needs no full list.
 MAX_FACTS_SHOWN = 12

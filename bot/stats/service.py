@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.nudges.schedule import load_zone, week_start
-from bot.profiles import DEFAULT_GOAL, DEFAULT_ZONE
+from bot.localtime.schedule import load_zone, week_start
+from bot.profiles.service import DEFAULT_GOAL, DEFAULT_ZONE
 from storage.queries import PlatformTotals, WeekTotals
 from storage.uow import UnitOfWorkFactory
 

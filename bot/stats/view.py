@@ -8,10 +8,10 @@ import contextlib
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot.charts import ChartLabels, WeekPoint, progress_chart
 from bot.context import CoachContext
+from bot.stats.chart import ChartLabels, WeekPoint, progress_chart
 from bot.stats.service import Stats
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 
 
 def render_stats(texts: Texts, lang: str, stats: Stats) -> str:

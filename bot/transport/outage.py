@@ -27,7 +27,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest, RequestData
 
-from bot import metrics
+from bot.transport import metrics
 from bot.transport.delegating import DelegatingRequest
 
 logger = logging.getLogger(__name__)

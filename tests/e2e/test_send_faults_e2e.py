@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.processing import MAX_QUEUED_PER_CHAT
-from bot.texts import Texts
+from bot.texts.catalog import Texts
+from bot.transport.processing import MAX_QUEUED_PER_CHAT
 from tests.e2e.conftest import BotProcess, base_env, start_bot
 from tests.fakebot import FakeBotServer, make_user, private_text
 from tests.flows.test_review import DRAFT_IT, SCORE

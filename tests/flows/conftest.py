@@ -16,7 +16,7 @@ from telegram import Update
 from bot.app import CoachApplication, build_application
 from bot.context import CoachContext
 from bot.settings import Settings
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from bot.tick import send_due_work
 from storage.database import create_session_factory
 from storage.migrate import upgrade_engine

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import MENU_COMMANDS, register_commands
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.models import User
 from tests.fakebot import (
     FakeTelegram,

@@ -16,7 +16,7 @@ from telegram.request import RequestData
 from bot.app import build_application
 from bot.context import Services
 from bot.nudges.service import NudgeService
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.database import create_session_factory
 from storage.migrate import upgrade_engine
 from storage.uow import unit_of_work_factory

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from bot.app import build_application
 from bot.context import Services
 from bot.nudges.service import CLAIM_BATCH, NudgeService
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.migrate import upgrade_engine
 from storage.models import NudgeSchedule, NudgeSend, Profile, User, utcnow
 from storage.uow import unit_of_work_factory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import build_application
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.migrate import upgrade_engine
 from storage.models import Profile, User
 from tests.fakebot import (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import metrics
+from bot.transport import metrics
 from storage.models import Post, PostResult, User
 from tests.buttons import button
 from tests.fakebot import command, make_user, private_text

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.coach import Checklist, load_checklist
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.models import Profile, Rewrite
 from tests.buttons import button
 from tests.fakebot import (

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
-from bot import metrics
 from bot.app import build_application
-from bot.processing import MAX_QUEUED_PER_CHAT
-from bot.texts import Texts
+from bot.texts.catalog import Texts
+from bot.transport import metrics
+from bot.transport.processing import MAX_QUEUED_PER_CHAT
 from storage.database import create_session_factory
 from storage.migrate import upgrade_engine
 from storage.models import User

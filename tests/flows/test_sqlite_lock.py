@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_application
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.database import create_session_factory
 from storage.migrate import upgrade_engine
 from storage.models import User

@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from bot.charts import HEIGHT_PX, WIDTH_PX, ChartLabels, WeekPoint, chart_weeks, progress_chart
+from bot.stats.chart import (
+    HEIGHT_PX,
+    WIDTH_PX,
+    ChartLabels,
+    WeekPoint,
+    chart_weeks,
+    progress_chart,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ChartLabels(
@@ -146,7 +153,7 @@ def test_posts_and_score_have_a_panel_each_so_their_marks_never_meet() -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from bot.charts import _draw, chart_weeks
+    from bot.stats.chart import _draw, chart_weeks
 
     figure = Figure(figsize=(WIDTH_PX / 100, HEIGHT_PX / 100), dpi=100)
     canvas = FigureCanvasAgg(figure)

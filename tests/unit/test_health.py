@@ -15,7 +15,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import CoachContext
-from bot.health import (
+from bot.settings import Settings
+from bot.texts.catalog import Texts
+from bot.transport.health import (
     STALE_AFTER,
     DatabaseFile,
     StorageWatch,
@@ -24,8 +26,6 @@ from bot.health import (
     storage_fault,
     while_storage_holds,
 )
-from bot.settings import Settings
-from bot.texts import Texts
 from storage.database import create_engine
 from tests.disks import fill, small_disk
 
@@ -228,7 +228,7 @@ def test_a_fault_is_one_error_line_however_often_it_is_seen_and_one_info_when_ov
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     watch = StorageWatch()
-    with caplog.at_level(logging.INFO, logger="bot.health"):
+    with caplog.at_level(logging.INFO, logger="bot.transport.health"):
         for fault in ("database full", "database full", "database full", None, None):
             watch.report(fault)
     assert [(r.levelname, r.getMessage().split(";")[0]) for r in caplog.records] == [
@@ -242,7 +242,7 @@ def test_a_fatal_fault_is_one_line_and_stops_the_bot_once(
 ) -> None:
     stops: list[bool] = []
     watch = StorageWatch(lambda: stops.append(True))
-    with caplog.at_level(logging.INFO, logger="bot.health"):
+    with caplog.at_level(logging.INFO, logger="bot.transport.health"):
         # Deleted, then the empty file a new connection made in its place: the same fault.
         for fault in ("database deleted", "database replaced", None):
             watch.report(fault)
@@ -280,7 +280,7 @@ async def test_a_tick_that_trips_on_a_deleted_database_is_its_one_line_not_a_tra
         raise OperationalError("SELECT ...", {}, Exception("no such table: nudge_schedules"))
 
     try:
-        with caplog.at_level(logging.INFO, logger="bot.health"):
+        with caplog.at_level(logging.INFO, logger="bot.transport.health"):
             await while_storage_holds(tick)(cast(CoachContext, context))
             # The next tick does not run at all.
             await while_storage_holds(tick)(cast(CoachContext, context))

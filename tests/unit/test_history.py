@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.history import HistoryService, headline
+from bot.history.service import HistoryService, headline
 from storage.database import create_session_factory
 from storage.models import Draft, DraftReview, Post, User
 from storage.uow import unit_of_work_factory

@@ -13,8 +13,8 @@ import yaml
 
 from bot.__main__ import build_parser
 from bot.coach.review import LANGUAGES
+from bot.localtime.zones import _MIN_CITY_POPULATION
 from bot.settings import Settings
-from bot.timezones import _MIN_CITY_POPULATION
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -119,8 +119,8 @@ def _fake_site(root: Path) -> Path:
         (site / folder).mkdir(parents=True)
         for name in names:
             (site / folder / name).write_text("x")
-    (site / "bot").mkdir()
-    (site / "bot" / "timezones.py").write_text("x")
+    (site / "bot" / "localtime").mkdir(parents=True)
+    (site / "bot" / "localtime" / "zones.py").write_text("x")
     return site
 
 
@@ -138,7 +138,7 @@ def test_slimming_keeps_what_the_code_reads(tmp_path: Path) -> None:
         assert f"simplemma/strategies/dictionaries/data/{language}.plzma" in left
         assert f"babel/locale-data/{language}.dat" in left
     assert "babel/locale-data/root.dat" in left
-    assert "bot/timezones.py" in left
+    assert "bot/localtime/zones.py" in left
     assert not any(
         "cities500" in p or "_fr." in p or "zh" in p or "de.plzma" in p or "fr.dat" in p
         for p in left

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot import metrics
 from bot.app import CoachApplication, build_application
 from bot.coach import Checklist
-from bot.intake import MAX_UPDATE_ID, clean_updates_payload, unhandleable
 from bot.settings import Settings
-from bot.texts import Texts
+from bot.texts.catalog import Texts
+from bot.transport import metrics
+from bot.transport.intake import MAX_UPDATE_ID, clean_updates_payload, unhandleable
 from tests.fakebot import DEFAULT_TOKEN, FakeTelegram, RecordingRequest, make_user, private_text
 
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
-from bot import metrics
+from bot.transport import metrics
 from bot.transport.outage import Connection, is_network_failure
 
 

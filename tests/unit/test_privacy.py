@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.privacy import PrivacyService
+from bot.privacy.service import PrivacyService
 from storage.database import create_session_factory
 from storage.models import (
     Base,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.pacing import CHAT_HEADROOM, GROUP_PER_MINUTE, PRIVATE_BURST, ChatPace
-from bot.ratelimit import FLOOD_CHATS, RATE_HEADROOM, EvenPace, PacedRateLimiter
+from bot.transport.pacing import CHAT_HEADROOM, GROUP_PER_MINUTE, PRIVATE_BURST, ChatPace
+from bot.transport.ratelimit import FLOOD_CHATS, RATE_HEADROOM, EvenPace, PacedRateLimiter
 
 
 class FakeTime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.replies import MESSAGE_LIMIT, split_message
+from bot.transport.replies import MESSAGE_LIMIT, split_message
 
 
 def test_short_text_is_one_part() -> None:

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.coach import PLATFORMS, Checklist, load_checklist
-from bot.replies import MESSAGE_LIMIT, split_message
-from bot.review_view import render_review, review_keyboard
-from bot.reviews import Comparison, ItemChange, StoredReview
-from bot.texts import Texts, load_texts
+from bot.reviews.service import Comparison, ItemChange, StoredReview
+from bot.reviews.view import render_review, review_keyboard
+from bot.texts.catalog import Texts, load_texts
+from bot.transport.replies import MESSAGE_LIMIT, split_message
 from tests.fakebot import parse_html
 
 CHECKLIST: Checklist = load_checklist()

@@ -6,13 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.coach import Checklist, load_checklist
-from bot.replies import MESSAGE_LIMIT
-from bot.review_view import review_keyboard
-from bot.reviews import StoredReview
+from bot.reviews.service import StoredReview
+from bot.reviews.view import review_keyboard
 from bot.rewrite.facts import Fact, new_facts
 from bot.rewrite.service import SuggestedRewrite
 from bot.rewrite.view import MAX_FACTS_SHOWN, render_rewrite
-from bot.texts import Texts, load_texts
+from bot.texts.catalog import Texts, load_texts
+from bot.transport.replies import MESSAGE_LIMIT
 from tests.fakebot import parse_html
 
 CHECKLIST: Checklist = load_checklist()

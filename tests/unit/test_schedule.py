@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.nudges.schedule import (
+from bot.localtime.schedule import (
     QuietHours,
     WeeklyRule,
     defer_past_quiet,

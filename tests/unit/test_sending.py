@@ -1,4 +1,4 @@
-"""Sends whose answer nobody reads (bot/sending.py), through a real PTB ExtBot."""
+"""Sends whose answer nobody reads (bot/transport/sending.py), through a real PTB ExtBot."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Defaults, ExtBot
 
-from bot.replies import reply_in_parts
-from bot.sending import SkipUnreadAnswers, unread_answers
+from bot.transport.replies import reply_in_parts
+from bot.transport.sending import SkipUnreadAnswers, unread_answers
 from tests.fakebot import FakeTelegram, RecordingRequest, make_user, private_text
 
 ANNA = make_user(4242, "Anna", "it")

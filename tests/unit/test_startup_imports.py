@@ -25,4 +25,4 @@ def test_the_composition_root_imports_no_chart_nor_webhook_server() -> None:
 
 
 def test_the_chart_module_loads_matplotlib_only_to_draw() -> None:
-    assert _imported_after("import bot.charts") & {"matplotlib", "PIL"} == set()
+    assert _imported_after("import bot.stats.chart") & {"matplotlib", "PIL"} == set()

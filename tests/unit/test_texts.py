@@ -9,14 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.texts import (
-    Template,
-    Texts,
-    TextsError,
-    load_texts,
-    template_placeholders,
-    texts_directory,
-)
+from bot.texts.catalog import Texts, load_texts, template_placeholders, texts_directory
+from bot.texts.schema import Template, TextsError
 
 ROOT = Path(__file__).resolve().parents[2]
 

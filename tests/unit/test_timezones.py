@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timezones import (
+from bot.localtime.zones import (
     COMMON_ZONES,
     MAX_INPUT_LENGTH,
     resolve_zone,
@@ -152,7 +152,7 @@ def test_overlong_input_is_ignored() -> None:
 def test_iana_names_and_utc_do_not_load_the_city_data() -> None:
     # A fresh interpreter, so no other test has built the index yet.
     script = (
-        "import sys, bot.timezones as t\n"
+        "import sys, bot.localtime.zones as t\n"
         "assert t.resolve_zone('Europe/Rome') == 'Europe/Rome'\n"
         "assert t.resolve_zone('utc') == 'UTC'\n"
         "assert t.resolve_zone('Londra') == 'Europe/London'\n"

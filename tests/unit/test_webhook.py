@@ -24,12 +24,12 @@ from starlette.applications import Starlette
 from telegram import Update
 from telegram.error import Forbidden, NetworkError
 
-from bot import metrics, webhook
 from bot.app import CoachApplication, build_application, build_webhook_app
 from bot.coach import Checklist, load_checklist
 from bot.settings import Settings, SettingsError, load_settings
-from bot.texts import Texts
-from bot.webhook import SECRET_HEADER, UpdateLedger, create_app
+from bot.texts.catalog import Texts
+from bot.transport import metrics, webhook
+from bot.transport.webhook import SECRET_HEADER, UpdateLedger, create_app
 from storage.migrate import upgrade, upgrade_engine
 from storage.models import ProcessedUpdate
 from tests.fakebot import (

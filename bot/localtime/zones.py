@@ -26,7 +26,7 @@ from zoneinfo import available_timezones
 
 from babel.dates import get_timezone_location
 
-from bot.nudges.schedule import load_zone
+from bot.localtime.schedule import load_zone
 
 if TYPE_CHECKING:
     from timezonefinder import TimezoneFinder

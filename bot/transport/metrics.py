@@ -42,7 +42,7 @@ from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import BaseUpdateProcessor
 
-from bot.ratelimit import PacedRateLimiter, Result
+from bot.transport.ratelimit import PacedRateLimiter, Result
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ WEBHOOK_REJECTED = Counter(
 DROPPED_UPDATES = Counter(
     "postcoach_dropped_updates",
     "Updates with the right secret answered 200 but not handled: ids out of the Bot API's "
-    "range, or parts missing (bot/intake.py).",
+    "range, or parts missing (bot/transport/intake.py).",
     ["reason"],
     registry=REGISTRY,
 )
@@ -278,7 +278,7 @@ class MeasuredUpdateProcessor(BaseUpdateProcessor):
 
 
 class MeasuredRateLimiter(PacedRateLimiter):
-    """The bot's rate limiter (bot/ratelimit.py) that also counts failed calls and times
+    """The bot's rate limiter (bot/transport/ratelimit.py) that also counts failed calls and times
     the first reply."""
 
     async def process_request(

@@ -25,9 +25,9 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
 from telegram.request import RequestData
 
-from bot import metrics
-from bot.metrics import DropReason
+from bot.transport import metrics
 from bot.transport.delegating import DelegatingRequest
+from bot.transport.metrics import DropReason
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A user or group that has not chosen a zone or a time gets these; a service is given a
 `Clock` (the real one in production, one a test moves by hand) instead of reading the time
-itself. The weekly rules' maths still lives in `bot/nudges/schedule.py`.
+itself. The weekly rules' maths still lives in `bot/localtime/schedule.py`.
 """
 
 from __future__ import annotations

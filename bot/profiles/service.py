@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Literal, TypeVar
 
 from bot.coach import PLATFORMS, Checklist, TopicExpansion
-from bot.localtime import DEFAULT_ZONE
-from bot.nudges.schedule import parse_local_time
+from bot.localtime.defaults import DEFAULT_ZONE
+from bot.localtime.schedule import parse_local_time
+from bot.localtime.zones import resolve_zone, zone_from_location
 from bot.settings import LANGUAGES
-from bot.timezones import resolve_zone, zone_from_location
 from storage.models import Profile, User, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

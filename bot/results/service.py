@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from bot.localtime import DEFAULT_ZONE, Clock
-from bot.nudges.schedule import QuietHours, defer_past_quiet
+from bot.localtime.defaults import DEFAULT_ZONE, Clock
+from bot.localtime.schedule import QuietHours, defer_past_quiet
 from storage.models import PostResult, utcnow
 from storage.uow import UnitOfWorkFactory
 

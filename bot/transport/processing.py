@@ -20,7 +20,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
-from bot import metrics
+from bot.transport import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 
 from bot.coach import PLATFORMS
-from bot.localtime import Clock
-from bot.results import results_due
+from bot.localtime.defaults import Clock
+from bot.results.service import results_due
 from storage.models import Post, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

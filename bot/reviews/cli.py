@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.coach import Checklist, Review
 from bot.settings import LANGUAGES, Settings
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 
 MAX_CHARS = 100_000
 # UTF-8 needs at most four bytes a character; reading one byte more tells "too long".

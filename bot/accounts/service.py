@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from bot.reviews import DraftDefaults
+from bot.reviews.service import DraftDefaults
 from bot.settings import Language
-from bot.texts import Texts
+from bot.texts.catalog import Texts
 from storage.models import User, utcnow
 from storage.repositories import SeenUser
 from storage.uow import UnitOfWorkFactory

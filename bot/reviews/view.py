@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.coach import PLATFORMS, ItemResult
-from bot.replies import MESSAGE_LIMIT
-from bot.reviews import MAX_DRAFT_CHARS, DraftRejectedError, StoredReview
-from bot.texts import Texts
+from bot.reviews.service import MAX_DRAFT_CHARS, DraftRejectedError, StoredReview
+from bot.texts.catalog import Texts
+from bot.transport.replies import MESSAGE_LIMIT
 
 # Reasons and suggestions quote the draft; if the whole review would not fit one
 # message, they are shortened step by step rather than split across messages.

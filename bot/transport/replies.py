@@ -15,7 +15,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot.sending import unread_answers
+from bot.transport.sending import unread_answers
 
 MESSAGE_LIMIT = 4096
 
@@ -86,7 +86,7 @@ async def reply_in_parts(
 ) -> None:
     """Reply with text split to Telegram's limit; buttons go on the last part.
 
-    Telegram's answers are not read, so PTB does not build them (bot/sending.py).
+    Telegram's answers are not read, so PTB does not build them (bot/transport/sending.py).
     """
     parts = split_message(text)
     with unread_answers():

@@ -6,10 +6,10 @@ update on ``application.update_queue``. Routes:
 
 - ``POST <WEBHOOK_PATH>``: the secret header is checked in constant time before the body is
   read (403); the body is bounded (413), must be a JSON update (400); one we cannot handle
-  (ids out of range, parts missing: bot/intake.py) is answered 200, counted and dropped, as
-  is an ``update_id`` seen before, by this process or another sharing the database.
+  (ids out of range, parts missing: bot/transport/intake.py) is answered 200, counted and
+  dropped, as is an ``update_id`` seen before, by this process or another sharing the database.
 - ``GET /healthz``: 200 when the database takes a write, 503 naming the fault otherwise
-  (bot/health.py).
+  (bot/transport/health.py).
 - ``GET /metrics``: Prometheus text format.
 
 With ``HEALTH_PORT`` set the last two move to a server of their own (``HealthServer``),
@@ -41,10 +41,10 @@ from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import metrics
-from bot.health import DatabaseFile, StorageWatch, storage_fault
-from bot.intake import unhandleable, without_lone_surrogates
-from bot.metrics import DropReason
+from bot.transport import metrics
+from bot.transport.health import DatabaseFile, StorageWatch, storage_fault
+from bot.transport.intake import unhandleable, without_lone_surrogates
+from bot.transport.metrics import DropReason
 from storage.database import AsyncEngine, create_session_factory
 from storage.models import utcnow
 from storage.uow import unit_of_work_factory

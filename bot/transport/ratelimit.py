@@ -9,7 +9,7 @@ PTB's AIORateLimiter was measured (`benchmarks/nudge_dispatch.py`) and replaced 
   rate on a busy loop). `EvenPace` hands out slots at fixed intervals instead: a send
   that wakes up late does not push the next slot back, and nothing goes early.
 - The per-chat limit. Every send with a chat, replies as much as nudges, takes a slot of
-  that chat's pace (`bot.pacing.ChatPace`: a short burst then about one a second in a
+  that chat's pace (`bot.transport.pacing.ChatPace`: a short burst then about one a second in a
   private chat, twenty a minute in a group), then an overall slot.
 - The pause after a 429. Telegram answers 429 for a chat's flood on a call to that chat,
   so a 429 on a call with a chat pauses that chat only, until the time Telegram asked
@@ -33,7 +33,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.pacing import ChatId, ChatPace
+from bot.transport.pacing import ChatId, ChatPace
 
 logger = logging.getLogger(__name__)
 

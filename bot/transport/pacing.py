@@ -2,7 +2,7 @@
 
 Telegram allows about one message a second to one private chat (a few quick ones pass,
 then it answers 429) and twenty a minute to one group. `ChatPace` is that limit on our
-side, and every send with a chat goes through it (bot/ratelimit.py), replies and nudges
+side, and every send with a chat goes through it (bot/transport/ratelimit.py), replies and nudges
 alike:
 
 - a private chat gets a burst of `PRIVATE_BURST` messages, then one per interval (a

@@ -1,0 +1,1 @@
+"""The user's draft history, a page at a time."""

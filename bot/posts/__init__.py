@@ -1,0 +1,1 @@
+"""Posts the user published, recorded from a review or with /posted."""

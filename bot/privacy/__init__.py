@@ -1,0 +1,1 @@
+"""The user's data rights: export and erasure."""

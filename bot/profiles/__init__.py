@@ -1,0 +1,1 @@
+"""The user's profile and the dialogue that fills it."""
