@@ -1,8 +1,9 @@
 """A fresh process for `benchmarks.review_speed`: how long the checklist takes to load, and
 how much memory its word data (lemmas, frequencies, thesaurus) adds.
 
-It imports what the checklist needed before the word data existed (the language model,
-hyphenation, emoji, YAML, pydantic) and reads its resident memory; then it builds the
+It imports what the checklist needed before the word data existed (hyphenation, emoji,
+YAML, pydantic; the language model needs no library of its own once it is in CACHE_DIR)
+and reads its resident memory; then it builds the
 vocabulary (simplemma and wordfreq tries from CACHE_DIR) and the thesaurus, and reads it
 again; then it times `load_checklist` as the bot calls it. The last stdout line is a JSON
 object with the figures.
@@ -28,8 +29,6 @@ def main() -> None:
     """Print {"before_mb", "data_mb", "data_ms", "load_ms", "total_mb"} as JSON."""
     cache = Path(sys.argv[1])
     import emoji  # noqa: F401 - what the checklist imported before the word data
-    import numpy  # noqa: F401
-    import py3langid  # noqa: F401
     import pydantic  # noqa: F401
     import pyphen  # noqa: F401
     import yaml  # noqa: F401

@@ -1,33 +1,45 @@
-"""Is a draft Italian or English? py3langid restricted to the two, function words as fallback.
+"""Is a draft Italian or English? py3langid's model restricted to the two, function words as
+fallback.
 
-py3langid ships its model (nothing is downloaded) and classifies a post in about 0.1 ms.
-Its model is LZMA-compressed: decompressing it takes about a second and ~50 MB at every
-start. So the first start keeps a copy in a cache folder (CACHE_DIR), trimmed to our two
-languages and laid out to be mapped from disk: later starts open it in milliseconds, and
-only the pages of the tokenizer a draft walks through are ever read into memory.
-Short or low-confidence texts are decided by counting Italian and English function words;
-so are texts whose function words leave no doubt (the model is then not asked at all),
-and function words clearly of the other language overrule a confident model (an Italian
-post full of English loanwords is Italian).
+py3langid ships its model (nothing is downloaded). Its model is LZMA-compressed:
+decompressing it takes about a second and ~50 MB, and py3langid scores with numpy (~10 MB
+imported for a sum over a few hundred features). So the first start keeps a copy in a
+cache folder (CACHE_DIR), trimmed to our two languages and laid out as flat arrays to be
+mapped from disk; every start after that opens it in a millisecond, scores a draft in plain
+Python (`_Model.classify`, py3langid's own algorithm) and reads into memory only the pages
+of the tokenizer a draft walks through. py3langid and numpy are imported only to build the
+copy. Short or low-confidence texts are decided by counting Italian and English function
+words; so are texts whose function words leave no doubt (the model is then not asked at
+all), and function words clearly of the other language overrule a confident model (an
+Italian post full of English loanwords is Italian).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import math
 import mmap
 import os
 import re
+import struct
 import tempfile
+import unicodedata
 from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
+
+    # What the DFA walk indexes: a memoryview of the mapped file, or an array in memory.
+    Ints = memoryview[int] | array[int]
+    Floats = memoryview[float] | array[float]
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +48,103 @@ DECISIVE_VOTES = 8  # function words of one language that decide without the mod
 DECISIVE_RATIO = 4  # ...when the other language has at most a quarter as many
 GRAMMAR_MIN_VOTES = 4  # function words of another language that overrule the model...
 GRAMMAR_RATIO = 2  # ...when they are at least this many times the model's language's
+# The arrays file: this line, the header's length (4 bytes) and the header (JSON), padded
+# to 8 bytes; then rowbase (uint32 per state), output (int32 per state) and ptc (float32
+# per feature and class). Native byte order: the cache never leaves the machine.
+MAGIC = b"postcoach-langid-arrays-1\n"
+_HEADER_LENGTH = struct.Struct("<I")
+_ALIGN = 8
+
+
+def _encode(text: str) -> bytes:
+    """The bytes py3langid walks: NFC, UTF-8, and all-caps text lowered first."""
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+
+
+class _Model:
+    """py3langid's classifier (version 0.4, `norm_probs=True`) over flat arrays, without
+    numpy: a byte-level DFA finds the features, naive Bayes scores them, and a softmax
+    tempered by the text's length in bytes gives the confidence."""
+
+    def __init__(
+        self,
+        classes: Sequence[str],
+        pc: Sequence[float],
+        ptc: Floats,
+        nextmove: Ints,
+        rowbase: Ints,
+        output: Ints,
+    ) -> None:
+        self.classes = tuple(classes)
+        self._pc = tuple(pc)
+        self._ptc = ptc  # one row per feature, one weight per class
+        self.nextmove = nextmove
+        self._rowbase = rowbase  # a state's row in nextmove, times 256
+        self._output = output  # the feature a state completes, or -1
+
+    def classify(self, text: str) -> tuple[str, float]:
+        """The most likely language and its probability, as py3langid's `classify`."""
+        data = _encode(text)
+        nextmove, rowbase, output = self.nextmove, self._rowbase, self._output
+        state = 0
+        features = []
+        for byte in data:
+            state = nextmove[rowbase[state] + byte]
+            feature = output[state]
+            if feature >= 0:
+                features.append(feature)
+        width = len(self.classes)
+        scores = [0.0] * width
+        if features:
+            scores = list(self._pc)
+            ptc = self._ptc
+            for feature, count in Counter(features).items():
+                weight = math.log1p(count)
+                row = feature * width
+                for column in range(width):
+                    scores[column] += weight * ptc[row + column]
+        temperature = 1.0 / math.sqrt(len(data) or 1)
+        top = max(scores) * temperature
+        exponentials = [math.exp(score * temperature - top) for score in scores]
+        total = sum(exponentials)
+        # The first of equal scores wins, as numpy's argmax.
+        best = max(range(width), key=exponentials.__getitem__)
+        return self.classes[best], exponentials[best] / total
 
 
 def _cache_files(folder: Path, languages: tuple[str, ...]) -> tuple[Path, Path]:
     stem = f"py3langid-{version('py3langid')}-{'-'.join(sorted(languages))}"
-    return folder / f"{stem}.table", folder / f"{stem}.npz"
+    return folder / f"{stem}.table", folder / f"{stem}.arrays"
 
 
 def _fresh(languages: tuple[str, ...]) -> LanguageIdentifier:
+    """py3langid's own identifier, from its packaged model (imports numpy)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(languages))
-    # set_languages keeps the full 97-language table (about 28 MB) for a later reset;
-    # we never reset, so let it go. Guarded: it is py3langid's private slot.
-    if hasattr(identifier, "_full_model"):
-        identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
+    if len(set(identifier.nb_classes)) != len(identifier.nb_classes):
+        raise ValueError(f"languages {languages} share a label in py3langid's model")
     return identifier
+
+
+def _model_from(identifier: LanguageIdentifier) -> _Model:
+    """The identifier's model as flat arrays, in memory."""
+    import numpy as np
+
+    ptc = array("f")
+    ptc.frombytes(np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32).tobytes())
+    return _Model(
+        [str(label) for label in identifier.nb_classes],
+        [float(value) for value in identifier.nb_pc],
+        ptc,
+        # Unsigned 32-bit whatever py3langid chose: the states number about 100,000.
+        array("I", identifier.tk_nextmove),
+        array("I", (row << 8 for row in identifier.tk_row)),
+        array("i", identifier.tk_output),
+    )
 
 
 def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -65,59 +159,82 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         raise
 
 
-def _save(identifier: LanguageIdentifier, table: Path, arrays: Path) -> None:
-    # Unsigned 32-bit whatever py3langid chose: the states number about 100,000.
-    nextmove = array("I", identifier.tk_nextmove)
+def _write_arrays(file: BinaryIO, header: dict[str, Any], parts: Sequence[array[Any]]) -> None:
+    encoded = json.dumps(header).encode()
+    start = len(MAGIC) + _HEADER_LENGTH.size + len(encoded)
+    file.write(MAGIC + _HEADER_LENGTH.pack(len(encoded)) + encoded)
+    file.write(b"\0" * (-start % _ALIGN))
+    for part in parts:
+        part.tofile(file)
+
+
+def _save(model: _Model, table: Path, arrays: Path) -> None:
+    assert isinstance(model.nextmove, array)
     table.parent.mkdir(parents=True, exist_ok=True)
     # The table first: the arrays file says the table is complete.
-    _atomic_write(table, nextmove.tofile)
-    _atomic_write(
-        arrays,
-        lambda file: np.savez(
-            file,
-            ptc=identifier.nb_ptc,
-            pc=identifier.nb_pc,
-            classes=np.array(identifier.nb_classes),
-            row=np.asarray(identifier.tk_row, dtype=np.int64),
-            output=np.asarray(identifier.tk_output, dtype=np.int64),
-            table_length=np.array(len(nextmove)),
-        ),
+    _atomic_write(table, model.nextmove.tofile)
+    header = {
+        "classes": list(model.classes),
+        "pc": list(model._pc),
+        "table_length": len(model.nextmove),
+        "states": len(model._rowbase),
+        "features": len(model._ptc) // len(model.classes),
+    }
+    parts = [model._rowbase, model._output, model._ptc]
+    _atomic_write(arrays, lambda file: _write_arrays(file, header, parts))  # type: ignore[arg-type]
+
+
+def _map(path: Path) -> memoryview:
+    with path.open("rb") as file:
+        return memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+
+
+def _open(table: Path, arrays: Path) -> _Model:
+    """The model mapped from the cache files; ValueError when they do not fit together."""
+    mapped = _map(arrays)
+    if mapped[: len(MAGIC)] != MAGIC:
+        raise ValueError(f"{arrays.name}: not a language model arrays file")
+    (length,) = _HEADER_LENGTH.unpack_from(mapped, len(MAGIC))
+    start = len(MAGIC) + _HEADER_LENGTH.size
+    header = json.loads(bytes(mapped[start : start + length]))
+    classes, states = list(header["classes"]), int(header["states"])
+    offset = start + length + (-(start + length) % _ALIGN)
+    sizes = (4 * states, 4 * states, 4 * int(header["features"]) * len(classes))
+    if offset + sum(sizes) != len(mapped):
+        raise ValueError(f"{arrays.name}: {len(mapped)} bytes, expected {offset + sum(sizes)}")
+    rowbase = mapped[offset : offset + sizes[0]].cast("I")
+    offset += sizes[0]
+    output = mapped[offset : offset + sizes[1]].cast("i")
+    offset += sizes[1]
+    ptc = mapped[offset : offset + sizes[2]].cast("f")
+    nextmove = _map(table).cast("I")
+    if len(nextmove) != header["table_length"]:
+        raise ValueError(
+            f"{table.name}: {len(nextmove)} entries, expected {header['table_length']}"
+        )
+    return _Model(
+        classes, [float(value) for value in header["pc"]], ptc, nextmove, rowbase, output
     )
 
 
-def _open(table: Path, arrays: Path) -> LanguageIdentifier:
-    with np.load(arrays, allow_pickle=False) as data:
-        length = int(data["table_length"])
-        ptc, pc = data["ptc"], data["pc"]
-        classes = [str(value) for value in data["classes"]]
-        row = data["row"].tolist()
-        output = array("q", data["output"].tobytes())
-    with table.open("rb") as file:
-        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-    nextmove = memoryview(mapped).cast("I")
-    if len(nextmove) != length:
-        raise ValueError(f"{table.name}: {len(nextmove)} entries, expected {length}")
-    return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
-
-
 @cache
-def _identifier(languages: tuple[str, ...], cache_dir: Path | None) -> LanguageIdentifier:
+def _identifier(languages: tuple[str, ...], cache_dir: Path | None) -> _Model:
     if cache_dir is None:
-        return _fresh(languages)
+        return _model_from(_fresh(languages))
     table, arrays = _cache_files(cache_dir, languages)
     if table.exists() and arrays.exists():
         try:
             return _open(table, arrays)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             logger.warning("language model cache unreadable, rebuilding it: %s", exc)
-    identifier = _fresh(languages)
+    model = _model_from(_fresh(languages))
     try:
-        _save(identifier, table, arrays)
+        _save(model, table, arrays)
         return _open(table, arrays)
     except OSError as exc:
         # A read-only disk costs a slower start, nothing else.
         logger.warning("language model not cached in %s: %s", cache_dir, exc)
-        return identifier
+        return model
 
 
 class LanguageDetector:

@@ -1,5 +1,5 @@
-"""The language model's cache: the same answers as py3langid's own model, rebuilt when
-damaged, and no harm done when it cannot be written."""
+"""The language model's cache: the same answers as py3langid's own model (scored without
+numpy), rebuilt when damaged, and no harm done when it cannot be written."""
 
 from __future__ import annotations
 
@@ -31,14 +31,15 @@ def _forget_loaded_models() -> None:
 def test_the_cached_model_answers_as_py3langid_does(tmp_path: Path) -> None:
     fresh = _fresh(LANGUAGES)
     cached = _identifier(LANGUAGES, tmp_path)
-    assert isinstance(cached.tk_nextmove, memoryview)  # mapped from the file
+    assert isinstance(cached.nextmove, memoryview)  # mapped from the file
     texts = _texts()
     assert len(texts) > 100
     for text in texts:
         expected_language, expected_confidence = fresh.classify(text)
         got_language, got_confidence = cached.classify(text)
         assert got_language == expected_language
-        assert got_confidence == pytest.approx(expected_confidence, abs=1e-6)
+        # py3langid sums in float32, we in double: the last digits may differ.
+        assert got_confidence == pytest.approx(expected_confidence, abs=1e-5)
 
 
 def test_a_damaged_cache_is_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -63,5 +64,16 @@ def test_an_unwritable_cache_folder_costs_only_time(
     with caplog.at_level(logging.WARNING, logger=language.__name__):
         identifier = _identifier(LANGUAGES, blocker / "cache")
     assert "not cached" in caplog.text
-    assert not isinstance(identifier.tk_nextmove, memoryview)
+    assert not isinstance(identifier.nextmove, memoryview)
     assert identifier.classify("Today we shipped the new bridge design")[0] == "en"
+
+
+def test_a_truncated_arrays_file_is_rebuilt(tmp_path: Path) -> None:
+    _identifier(LANGUAGES, tmp_path)
+    table, arrays = _cache_files(tmp_path, LANGUAGES)
+    arrays.write_bytes(arrays.read_bytes()[:-4])
+    with pytest.raises(ValueError, match="bytes"):
+        _open(table, arrays)
+    _identifier.cache_clear()
+    assert _identifier(LANGUAGES, tmp_path).classify("Today we shipped the new bridge")[0] == "en"
+    assert isinstance(_open(table, arrays).nextmove, memoryview)
