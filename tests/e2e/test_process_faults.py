@@ -176,7 +176,9 @@ def test_a_database_deleted_under_the_bot_stops_it_with_one_line_and_exit_1(
     assert code == 1, output
     # Deleted, or already replaced by the empty file a new connection opened in its place;
     # the scheduler's tick, had it run first, did not trip on it with a traceback of its own.
-    faults = re.findall(r"ERROR bot\.health: Storage fault: database (?:deleted|replaced)", output)
+    faults = re.findall(
+        r"ERROR bot\.transport\.health: Storage fault: database (?:deleted|replaced)", output
+    )
     assert len(faults) == 1, output
     assert "stopping, as what the bot would write now is lost at restart" in output
     assert "Traceback" not in output
@@ -242,8 +244,10 @@ def test_a_full_disk_fails_health_with_one_line_and_room_back_heals_it(
         assert bot.stop() == 0
     output = bot.output
     assert output.count("database full") == 1, output
-    assert re.search(r"ERROR bot\.health: Storage fault: database full; ", output)
-    assert re.search(r"INFO bot\.health: Storage fault over: the database takes writes", output)
+    assert re.search(r"ERROR bot\.transport\.health: Storage fault: database full; ", output)
+    assert re.search(
+        r"INFO bot\.transport\.health: Storage fault over: the database takes writes", output
+    )
     assert "Traceback" not in output
 
 
