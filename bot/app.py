@@ -111,6 +111,8 @@ def build_application(
     engine = create_engine(settings.database_url, inline=settings.sqlite_inline_driver)
     uow = unit_of_work_factory(create_session_factory(engine))
     checklist = checklist or load_checklist(model_cache=settings.cache_dir)
+    # One lease for every scheduled send's claims (bot/claims.py).
+    lease = timedelta(seconds=settings.nudge_lease_seconds)
     services = Services(
         settings=settings,
         texts=texts,
@@ -118,7 +120,7 @@ def build_application(
         reviews=ReviewService(uow, checklist, clock, settings.drafts_per_minute),
         profiles=ProfileService(uow, checklist),
         posts=PostService(uow, clock),
-        results=ResultsService(uow, clock),
+        results=ResultsService(uow, clock, lease),
         stats=StatsService(uow),
         history=HistoryService(uow),
         privacy=PrivacyService(uow),
@@ -126,11 +128,11 @@ def build_application(
             uow,
             clock,
             timedelta(minutes=settings.nudge_grace_minutes),
-            timedelta(seconds=settings.nudge_lease_seconds),
+            lease,
             timedelta(hours=settings.first_reminder_delay_hours),
         ),
         pacer=ChatPacer(),
-        groups=GroupService(uow, clock),
+        groups=GroupService(uow, clock, lease=timedelta(seconds=settings.nudge_lease_seconds)),
         clock=clock,
         rewrites=build_rewrite_service(settings, uow, checklist, texts, clock),
     )

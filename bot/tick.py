@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import logging
 
+from bot.claims import stopping
 from bot.context import CoachContext
 from bot.groups.dispatch import send_due_group_posts
-from bot.handlers.posts import ask_results
-from bot.nudges.dispatch import send_due_nudges, stopping
+from bot.nudges.dispatch import send_due_nudges
+from bot.results.dispatch import send_due_questions
 
 logger = logging.getLogger(__name__)
 
 
 async def send_due_work(context: CoachContext) -> None:
-    """Claim and send everything due now: nudges, weekly reviews, results questions,
-    group challenges and channel tips. Once the Application stops, nothing more is claimed:
-    what is due now waits for the next process."""
+    """Claim and send everything due now: nudges, weekly reviews, group challenges, channel
+    tips and results questions, each through the one claim mechanism (bot/claims.py).
+    Once the Application stops, nothing more is claimed: what is due now waits for the
+    next process."""
     was_running = context.application.running
-    await send_due_nudges(context)
-    if stopping(context, was_running):
-        return
-    await send_due_group_posts(context)
-    results = context.services.results
-    while not stopping(context, was_running) and (questions := await results.claim_due()):
-        for question in questions:
-            await ask_results(context, question)
+    for send_due in (send_due_nudges, send_due_group_posts, send_due_questions):
+        if stopping(context, was_running):
+            return
+        await send_due(context, was_running=was_running)

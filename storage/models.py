@@ -269,6 +269,38 @@ class NudgeSend(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Claims so far: 1 when recorded, 2 once taken over after a crash; never more.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ScheduledSend(Base):
+    """One scheduled post other than a nudge (a group's challenge, a channel's tip, a
+    results question), recorded once under (kind, subject, due instant) and then claimed,
+    sent and confirmed like a nudge (bot/claims.py)."""
+
+    __tablename__ = "scheduled_sends"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_id", "due_at"),
+        Index("ix_scheduled_sends_status_claimed", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # What is sent about: the group's or channel's chat id, or the post asked about.
+    subject_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # The user it is sent to, for a results question: erased with them.
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which of the kind's texts (a tip's number), where the kind has several.
+    variant: Mapped[int | None] = mapped_column(Integer)
+    # claimed -> sent | failed; or missed when a crash left it claimed too long.
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Group(Base):

@@ -25,6 +25,7 @@ from storage.repositories.nudges import NudgeRepository
 from storage.repositories.posts import PostRepository
 from storage.repositories.profiles import ProfileRepository
 from storage.repositories.rewrites import RewriteRepository
+from storage.repositories.sends import ScheduledSendRepository
 from storage.repositories.updates import UpdateRepository
 from storage.repositories.users import UserRepository
 
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.history = HistoryQueries(self.session)
         self.user_data = UserDataQueries(self.session)
         self.nudges = NudgeRepository(self)
+        self.scheduled_sends = ScheduledSendRepository(self)
         self.groups = GroupRepository(self.session, skip_locked=self.skip_locked)
         self.group_members = GroupMemberRepository(self.session)
         self.challenges = ChallengeRepository(self.session, insert_once=self.insert_once)

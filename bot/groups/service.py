@@ -1,26 +1,35 @@
 """Groups and channels as a use case: membership, settings, challenges, submissions,
 the leaderboard, the weekly recap and channel tips.
 
-Challenges and tips follow the nudges' rule: the database says what is due, the
-tick claims it (SKIP LOCKED on PostgreSQL) and records each occurrence once under
-a unique key (group, due instant).
+Challenges and tips go through the one claim mechanism (bot/claims.py): the database
+says what is due, the tick claims it (SKIP LOCKED on PostgreSQL), advances the group and
+records the post once in the ledger under (kind, group, due instant) with a lease, in one
+transaction; the post is confirmed once sent. A claim never confirmed (the process died
+between the send and its confirmation) is taken over once after its lease: posted again
+at most once. `ChallengeClaims` and `TipClaims` are the two ledgers' sources; what they
+share is `GroupPostClaims`', on the ledger's `ScheduledSendClaims` (lease, take-over,
+outcomes).
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from typing import TypeVar
 
+from bot.claims import LEASE, Batch, ScheduledSendClaims
 from bot.localtime.defaults import DEFAULT_AT, DEFAULT_TIME, DEFAULT_ZONE, Clock
 from bot.localtime.schedule import WeeklyRule, load_zone, next_occurrence, parse_local_time
 from bot.localtime.zones import COMMON_ZONES
 from bot.nudges.compose import choose_idea
 from bot.settings import LANGUAGES
-from storage.models import utcnow
+from storage.models import ScheduledSend, utcnow
 from storage.queries.groups import ChainGain, SubmissionEntry
-from storage.repositories.groups import GroupRecord
+from storage.repositories.groups import ChallengeRecord, GroupRecord
+from storage.repositories.sends import NewScheduledSend
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 GROUP_TYPES = ("group", "supergroup")
@@ -34,6 +43,13 @@ MAX_THEME_CHARS = 200
 CLAIM_BATCH = 50
 # A challenge reply older than this no longer counts for that challenge.
 CHALLENGE_WINDOW = timedelta(days=7)
+# The ledger's kinds for a group's posts (scheduled_sends.kind).
+CHALLENGE = "challenge"
+TIP = "tip"
+# A claim left unconfirmed longer than this is not posted again: a Monday challenge or a
+# Tuesday tip still makes sense the same morning, not the next day. Much longer than any
+# lease, so only an outage or a long crash loop reaches it.
+POST_GRACE = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,10 @@ class Recap:
 
 @dataclass(frozen=True)
 class DueChallenge:
-    """A challenge to post now, and the recap of the week before it."""
+    """A claimed challenge to post now (`send_id`: its ledger row), and the recap of the
+    week before it."""
 
+    send_id: int
     challenge_id: int
     chat_id: int
     language: str
@@ -78,17 +96,10 @@ class DueChallenge:
 
 
 @dataclass(frozen=True)
-class ClaimedChallenges:
-    """One claim of due challenges: those to post, and how many groups it advanced."""
-
-    due: list[DueChallenge]
-    handled: int
-
-
-@dataclass(frozen=True)
 class DueTip:
-    """A channel tip to post now."""
+    """A claimed channel tip to post now (`send_id`: its ledger row)."""
 
+    send_id: int
     chat_id: int
     language: str
     turn: int
@@ -161,12 +172,43 @@ def _chain_gains_per_member(
     return per_member
 
 
+async def _recap(uow: UnitOfWork, chat_id: int, since: datetime, until: datetime) -> Recap:
+    """How the group's week between two challenges went."""
+    entries = await uow.group_activity.list_submissions(chat_id, since, until)
+    scores: dict[int, list[int]] = defaultdict(list)
+    review_ids = []
+    for entry in entries:
+        scores[entry.user_id].append(entry.score)
+        if entry.review_id is not None:
+            review_ids.append(entry.review_id)
+    missing = Counter(await uow.group_activity.list_failed_items(review_ids))
+    improved = _chain_gains_per_member(entries, await uow.revisions.chain_gains(review_ids))
+    best_name, best_delta = None, 0
+    members = (
+        {m.user_id: m for m in await uow.group_activity.list_members(chat_id, list(scores))}
+        if scores
+        else {}
+    )
+    for user_id in scores:
+        member = members.get(user_id)
+        delta = _average(improved[user_id].values())
+        if member and not member.opted_out and delta is not None and delta > best_delta:
+            best_name, best_delta = member.display_name, delta
+    top = tuple(item for item, _ in sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Recap(len(scores), len(entries), top[:3], best_name, best_delta)
+
+
 class GroupService:
     """Everything postcoach keeps and decides about groups and channels."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock = utcnow, lease: timedelta = LEASE
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        # The tick's two claim sources (bot/groups/dispatch.py).
+        self.challenges = ChallengeClaims(uow, clock, lease)
+        self.tips = TipClaims(uow, clock, lease)
 
     # ---------------------------------------------------------------- membership
 
@@ -237,55 +279,6 @@ class GroupService:
             return _view(changed)
 
     # ---------------------------------------------------------------- challenges
-
-    async def claim_due_challenges(self, limit: int | None = None) -> ClaimedChallenges:
-        """Record the challenges due now (once each) and return them with last week's recap.
-
-        `handled` counts the groups the claim advanced, including those whose challenge
-        another process had already recorded: a batch of only those posts nothing, and
-        more may be due behind it.
-        """
-        now = self._clock()
-        async with self._uow() as uow:
-            due: list[DueChallenge] = []
-            handled = 0
-            for group in await uow.groups.claim_due_challenges(now, limit or CLAIM_BATCH):
-                handled += 1
-                due_at = group.next_challenge_at
-                assert due_at is not None
-                await uow.groups.update(
-                    replace(group, next_challenge_at=_challenge_due(group, max(due_at, now)))
-                )
-                previous = await uow.challenges.get_latest(group.chat_id)
-                idea = choose_idea(previous.idea if previous else None, int(due_at.timestamp()))
-                challenge_id = await uow.challenges.add_once(
-                    group.chat_id, due_at, idea, group.challenge_theme
-                )
-                if challenge_id is None:
-                    continue
-                recap = (
-                    await self._recap(uow, group.chat_id, previous.due_at, due_at)
-                    if previous is not None
-                    else None
-                )
-                due.append(
-                    DueChallenge(
-                        challenge_id,
-                        group.chat_id,
-                        group.language,
-                        idea,
-                        group.challenge_theme,
-                        recap,
-                    )
-                )
-            await uow.commit()
-            return ClaimedChallenges(due, handled)
-
-    async def challenge_posted(self, challenge_id: int, message_id: int) -> None:
-        """Remember the message members reply to."""
-        async with self._uow() as uow:
-            await uow.challenges.mark_posted(challenge_id, message_id, self._clock())
-            await uow.commit()
 
     async def challenge_for(self, chat_id: int, reply_to_message_id: int | None) -> int | None:
         """The challenge a message answers: the one replied to, else this week's, if any."""
@@ -383,51 +376,182 @@ class GroupService:
             ),
         )
 
-    async def _recap(
-        self, uow: UnitOfWork, chat_id: int, since: datetime, until: datetime
-    ) -> Recap:
-        entries = await uow.group_activity.list_submissions(chat_id, since, until)
-        scores: dict[int, list[int]] = defaultdict(list)
-        review_ids = []
-        for entry in entries:
-            scores[entry.user_id].append(entry.score)
-            if entry.review_id is not None:
-                review_ids.append(entry.review_id)
-        missing = Counter(await uow.group_activity.list_failed_items(review_ids))
-        improved = _chain_gains_per_member(entries, await uow.revisions.chain_gains(review_ids))
-        best_name, best_delta = None, 0
-        members = (
-            {m.user_id: m for m in await uow.group_activity.list_members(chat_id, list(scores))}
-            if scores
-            else {}
+
+Due = TypeVar("Due", DueChallenge, DueTip)
+
+
+class GroupPostClaims(ScheduledSendClaims[Due]):
+    """One kind of group post in its ledger, as the claim mechanism's `ClaimSource`; the
+    lease, the take-over and the outcomes are `ScheduledSendClaims`'.
+
+    A claim records the post once and advances its group in one transaction. A kind says
+    what is due (`_claim_due`) and what a taken-over claim posts (`_rebuild_for`), which
+    is nothing once its group is gone.
+    """
+
+    grace = POST_GRACE
+
+    async def claim_batch(
+        self, limit: int | None = None, *, tick_started: datetime | None = None
+    ) -> Batch[Due]:
+        """Claim up to `limit` due posts and take over as many abandoned ones.
+
+        `handled` counts the groups advanced and the claims taken over or given up: a
+        batch posting nothing (recorded elsewhere already) may have more due behind it.
+        Unlike a nudge, a group post is not late by waiting its turn in a tick, so
+        `tick_started` changes nothing here.
+        """
+        now = self._clock()
+        limit = limit or CLAIM_BATCH
+        async with self._uow() as uow:
+            claimed, advanced = await self._claim_due(uow, now, limit)
+            taken, given_up = await self._take_over(uow, now, limit)
+            await uow.commit()
+        return Batch(claimed + taken, handled=advanced + len(taken) + given_up)
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        chat_id: int,
+        due_at: datetime,
+        now: datetime,
+        variant: int | None = None,
+    ) -> int | None:
+        """Record the group's post due at `due_at`, claimed now; None if recorded already."""
+        send = NewScheduledSend(
+            kind=self.kind, subject_id=chat_id, chat_id=chat_id, due_at=due_at, variant=variant
         )
-        for user_id in scores:
-            member = members.get(user_id)
-            delta = _average(improved[user_id].values())
-            if member and not member.opted_out and delta is not None and delta > best_delta:
-                best_name, best_delta = member.display_name, delta
-        top = tuple(item for item, _ in sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
-        return Recap(len(scores), len(entries), top[:3], best_name, best_delta)
+        return await uow.scheduled_sends.add_once(send, claimed_at=now)
 
-    # ---------------------------------------------------------------- channel tips
+    async def _rebuild(self, uow: UnitOfWork, send: ScheduledSend) -> Due | None:
+        group = await uow.groups.get(send.chat_id)
+        if group is None or not group.is_active:
+            return None
+        return await self._rebuild_for(uow, send, group)
 
-    async def claim_due_tips(self, limit: int | None = None) -> list[DueTip]:
-        """Channel tips due now; each advances to next week before it is sent."""
+    @abstractmethod
+    async def _claim_due(
+        self, uow: UnitOfWork, now: datetime, limit: int
+    ) -> tuple[list[Due], int]:
+        """Advance up to `limit` groups with this post due, recording each post once: the
+        posts recorded by this claim, and how many groups were advanced."""
+
+    @abstractmethod
+    async def _rebuild_for(
+        self, uow: UnitOfWork, send: ScheduledSend, group: GroupRecord
+    ) -> Due | None:
+        """The post of a claim taken over, for its (still active) group."""
+
+
+class ChallengeClaims(GroupPostClaims[DueChallenge]):
+    """The groups' weekly challenges, each after the recap of the week before it.
+
+    A challenge repost after a crash posts its recap again too: both were sent (or may
+    have been) before the confirmation the crash prevented. At most once, like the
+    challenge.
+    """
+
+    kind = CHALLENGE
+
+    async def _claim_due(
+        self, uow: UnitOfWork, now: datetime, limit: int
+    ) -> tuple[list[DueChallenge], int]:
+        claimed = []
+        groups = await uow.groups.claim_due_challenges(now, limit)
+        for group in groups:
+            due_at = group.next_challenge_at
+            assert due_at is not None
+            await uow.groups.update(
+                replace(group, next_challenge_at=_challenge_due(group, max(due_at, now)))
+            )
+            previous = await uow.challenges.get_latest(group.chat_id)
+            idea = choose_idea(previous.idea if previous else None, int(due_at.timestamp()))
+            theme = group.challenge_theme
+            challenge_id = await uow.challenges.add_once(group.chat_id, due_at, idea, theme)
+            if challenge_id is None:
+                continue  # recorded already, by another claim
+            send_id = await self._record(uow, group.chat_id, due_at, now)
+            if send_id is None:
+                continue
+            challenge = ChallengeRecord(
+                challenge_id, group.chat_id, due_at, idea, theme, message_id=None, posted_at=None
+            )
+            claimed.append(await _due_challenge(uow, send_id, group, challenge, previous))
+        return claimed, len(groups)
+
+    async def _rebuild_for(
+        self, uow: UnitOfWork, send: ScheduledSend, group: GroupRecord
+    ) -> DueChallenge | None:
+        challenge = await uow.challenges.get_by_due(group.chat_id, send.due_at)
+        if challenge is None:
+            return None
+        previous = await uow.challenges.get_latest(group.chat_id, before=challenge.due_at)
+        return await _due_challenge(uow, send.id, group, challenge, previous)
+
+    async def posted(self, due: DueChallenge, message_id: int) -> None:
+        """Confirm a challenge posted as this message, and keep the message members reply
+        to, in one transaction: the id is kept as soon as it is known, and the tick's
+        batch of outcomes then finds the post confirmed already."""
         now = self._clock()
         async with self._uow() as uow:
-            due = []
-            for group in await uow.groups.claim_due_tips(now, limit or CLAIM_BATCH):
-                assert group.next_tip_at is not None
-                await uow.groups.update(
-                    replace(
-                        group,
-                        next_tip_at=_tip_due(group, max(group.next_tip_at, now)),
-                        tip_turn=group.tip_turn + 1,
-                    )
-                )
-                due.append(DueTip(group.chat_id, group.language, group.tip_turn % TIP_COUNT))
+            await uow.challenges.mark_posted(due.challenge_id, message_id, now)
+            await uow.scheduled_sends.mark_sent([due.send_id], now)
             await uow.commit()
-            return due
+
+
+async def _due_challenge(
+    uow: UnitOfWork,
+    send_id: int,
+    group: GroupRecord,
+    challenge: ChallengeRecord,
+    previous: ChallengeRecord | None,
+) -> DueChallenge:
+    """What posting a claimed challenge needs: the recap since the one before it, if any."""
+    recap = (
+        await _recap(uow, group.chat_id, previous.due_at, challenge.due_at)
+        if previous is not None
+        else None
+    )
+    return DueChallenge(
+        send_id,
+        challenge.id,
+        group.chat_id,
+        group.language,
+        challenge.idea,
+        challenge.theme,
+        recap,
+    )
+
+
+class TipClaims(GroupPostClaims[DueTip]):
+    """The channels' weekly tips, each the next in turn (the ledger row keeps which)."""
+
+    kind = TIP
+
+    async def _claim_due(
+        self, uow: UnitOfWork, now: datetime, limit: int
+    ) -> tuple[list[DueTip], int]:
+        claimed = []
+        groups = await uow.groups.claim_due_tips(now, limit)
+        for group in groups:
+            due_at = group.next_tip_at
+            assert due_at is not None
+            turn = group.tip_turn % TIP_COUNT
+            send_id = await self._record(uow, group.chat_id, due_at, now, variant=turn)
+            advanced = replace(group, next_tip_at=_tip_due(group, max(due_at, now)))
+            if send_id is not None:
+                # The turn moves on with the tip recorded, not with one recorded elsewhere.
+                advanced = replace(advanced, tip_turn=group.tip_turn + 1)
+                claimed.append(DueTip(send_id, group.chat_id, group.language, turn))
+            await uow.groups.update(advanced)
+        return claimed, len(groups)
+
+    async def _rebuild_for(
+        self, uow: UnitOfWork, send: ScheduledSend, group: GroupRecord
+    ) -> DueTip | None:
+        if send.variant is None:
+            return None
+        return DueTip(send.id, group.chat_id, group.language, send.variant)
 
 
 def _apply(group: GroupRecord, field: str, value: str) -> GroupRecord | None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden
 
 from bot.coach import PLATFORMS
 from bot.context import CoachContext
 from bot.handlers import review
 from bot.posts.service import RecordedPost
-from bot.results.service import METRICS, QUICK_VALUES, InvalidResultError, ResultsQuestion
-from bot.texts.catalog import Texts
-from bot.transport import metrics
+from bot.results.service import InvalidResultError
+from bot.results.view import results_keyboard
 from bot.transport.replies import close_keyboard, require_callback, require_message, require_user
 
 logger = logging.getLogger(__name__)
@@ -95,62 +93,6 @@ async def save_link(update: Update, context: CoachContext) -> bool:
     if saved:
         await message.reply_text(context.render("posts.link_saved"))
     return bool(saved)
-
-
-def results_keyboard(texts: Texts, lang: str, post_id: int, metric: str) -> InlineKeyboardMarkup:
-    """Quick answers for one results question."""
-    prefix = f"results.set:{post_id}:{metric}:"
-    if metric == "opportunity":
-        row = [
-            InlineKeyboardButton(
-                texts.raw(lang, "results.button_yes"), callback_data=prefix + "yes"
-            ),
-            InlineKeyboardButton(
-                texts.raw(lang, "results.button_no"), callback_data=prefix + "no"
-            ),
-        ]
-        rows = [row]
-    else:
-        numbers = [
-            InlineKeyboardButton(str(value), callback_data=f"{prefix}{value}")
-            for value in QUICK_VALUES
-        ]
-        rows = [numbers[:3], numbers[3:]]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                texts.raw(lang, "results.button_skip"), callback_data=prefix + "skip"
-            )
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
-
-
-async def ask_results(context: CoachContext, question: ResultsQuestion) -> None:
-    """The first results question about a post, sent by the scheduler."""
-    texts = context.texts
-    lang = texts.language_of(question.language, question.telegram_language)
-    text = texts.render(
-        lang,
-        "results.ask_reactions",
-        platform=texts.raw(lang, f"platforms.{question.platform}"),
-        date=question.posted_at.strftime(texts.raw(lang, "results.date_format")),
-    )
-    try:
-        await context.bot.send_message(
-            question.user_id,
-            text,
-            reply_markup=results_keyboard(texts, lang, question.post_id, METRICS[0]),
-        )
-    except Forbidden as refused:
-        # Blocked: stop writing to them until they come back, as for a refused nudge.
-        await context.services.nudges.set_active(question.user_id, False)
-        metrics.count_reach("inactive")
-        logger.info(
-            "user %s refused a results question (%s): marked inactive",
-            question.user_id,
-            refused.message,
-        )
 
 
 async def _next_question(

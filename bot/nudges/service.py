@@ -1,21 +1,20 @@
 """Nudge schedules as a use case: keep them in line with the profile, claim what is due.
 
-The dispatch follows one policy (architecture.md, "Time and scheduling"): the tick
-claims due schedules in a transaction (FOR UPDATE SKIP LOCKED on PostgreSQL),
-records each occurrence once under the unique key (schedule, due instant), and
-advances the schedule. An occurrence late by less than the grace period is sent
-once and marked late; an older one is recorded as missed. A claim that was never
-confirmed sent (the process died) is taken over after a lease, so nothing is lost; the
-process sending a claim renews its lease until the send's outcome is written.
+The dispatch follows the one claim mechanism (bot/claims.py): the tick claims due
+schedules in a transaction (FOR UPDATE SKIP LOCKED on PostgreSQL), records each
+occurrence once under the unique key (schedule, due instant), and advances the schedule.
+An occurrence late by less than the grace period is sent once and marked late; an older
+one is recorded as missed. A claim never confirmed (the process died) is taken over once
+after its lease; the process sending a claim renews its lease until the outcome is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from time import monotonic as _monotonic
 
+from bot.claims import LEASE, Batch, may_take_over, renew_every
 from bot.localtime.defaults import DEFAULT_AT, DEFAULT_TIME, Clock
 from bot.localtime.schedule import (
     QuietHours,
@@ -49,12 +48,6 @@ DEFAULT_QUIET = ("21:00", "08:00")
 CLAIM_BATCH = 20
 # Claimed this long after the due instant, a nudge is marked late (a tick is ~20 s).
 LATE_AFTER = timedelta(minutes=2)
-# A claim not confirmed sent, nor renewed, within this time belongs to a process that
-# died (the default of NUDGE_LEASE_SECONDS). A live process renews the claims it still has
-# to send RENEWALS_PER_LEASE times a lease, so the lease bounds how long a crash strands
-# them, not how long a batch may take to send.
-LEASE = timedelta(seconds=30)
-RENEWALS_PER_LEASE = 3
 SNOOZES = {"1h": timedelta(hours=1), "3h": timedelta(hours=3)}
 
 
@@ -102,14 +95,6 @@ class ClaimedOccurrence:
     due_at: datetime
     late: bool
     idea: str | None
-
-
-@dataclass(frozen=True)
-class ClaimedBatch:
-    """One claim: what to send now, and how many schedules and old claims it handled."""
-
-    deliveries: list[Delivery]
-    handled: int
 
 
 def _time(text: str | None, default: str) -> time:
@@ -165,7 +150,7 @@ class NudgeService:
     @property
     def renew_every(self) -> float:
         """Seconds between two renewals of the claims a dispatch still has to send."""
-        return self._lease.total_seconds() / RENEWALS_PER_LEASE
+        return renew_every(self._lease)
 
     # ---------------------------------------------------------------- schedules
 
@@ -211,7 +196,7 @@ class NudgeService:
 
     async def claim_batch(
         self, limit: int = CLAIM_BATCH, *, tick_started: datetime | None = None
-    ) -> ClaimedBatch:
+    ) -> Batch[Delivery]:
         """Claim up to `limit` due schedules; what to send, and how many were handled.
 
         Lateness is judged at `tick_started` when given: a nudge that waits its turn
@@ -229,7 +214,7 @@ class NudgeService:
             taken, expired = await self._take_over(uow, now, limit)
             deliveries = await self._deliveries(uow, claimed + taken, now)
             await uow.commit()
-        return ClaimedBatch(deliveries, handled=len(due) + len(taken) + expired)
+        return Batch(deliveries, handled=len(due) + len(taken) + expired)
 
     def _advance(
         self, schedule: NudgeSchedule, user: User, now: datetime, judged: datetime
@@ -316,12 +301,20 @@ class NudgeService:
         expired = 0
         for abandoned in await uow.nudges.list_abandoned(now - self._lease, limit):
             send, user = abandoned.send, abandoned.user
+            if not may_take_over(send.attempts):
+                # Sent, most likely, by a process that died before confirming it: the
+                # one resend was had already.
+                send.status = "failed"
+                metrics.count_nudge("unconfirmed")
+                expired += 1
+                continue
             if now - send.due_at > self._grace or not user.is_active:
                 send.status = "missed"
                 metrics.count_nudge("missed")
                 expired += 1
                 continue
             send.claimed_at = now
+            send.attempts += 1
             send.late = True
             taken.append(
                 ClaimedOccurrence(
@@ -382,15 +375,19 @@ class NudgeService:
             await uow.nudges.renew(send_ids, self._clock())
             await uow.commit()
 
-    async def confirm_many(self, delivered: Sequence[int], failed: Sequence[int] = ()) -> None:
-        """Record the outcome of many sends in one transaction (two UPDATEs)."""
-        if not delivered and not failed:
+    async def settle(
+        self, sent: Sequence[int], failed: Sequence[int] = (), released: Sequence[int] = ()
+    ) -> None:
+        """Write the outcomes of many sends in one transaction (an UPDATE each)."""
+        if not sent and not failed and not released:
             return
         async with self._uow() as uow:
-            if delivered:
-                await uow.nudges.mark_sent(delivered, self._clock())
+            if sent:
+                await uow.nudges.mark_sent(sent, self._clock())
             if failed:
                 await uow.nudges.mark_failed(failed)
+            if released:
+                await uow.nudges.release(released)
             await uow.commit()
 
     # ---------------------------------------------------------------- the user's controls
@@ -498,52 +495,3 @@ class NudgeService:
                     schedule.next_due_at = None
                     schedule.snooze_due_at = None
             await uow.commit()
-
-
-class Confirmations:
-    """Outcomes of sends, written in batches: one transaction per `flush_every` sends or
-    `max_age` seconds instead of one per send.
-
-    The price is a window: a process killed after Telegram accepted a nudge and before
-    its batch was written sends that nudge again once the lease expires. `max_age` keeps
-    the window short; a graceful stop flushes.
-    """
-
-    FLUSH_EVERY = 50  # outcomes per write at most
-    MAX_AGE = 0.25  # seconds an outcome waits to be written at most
-
-    def __init__(
-        self,
-        nudges: NudgeService,
-        flush_every: int = FLUSH_EVERY,
-        max_age: float = MAX_AGE,
-        monotonic: Callable[[], float] = _monotonic,
-    ) -> None:
-        self._nudges = nudges
-        self._flush_every = flush_every
-        self._max_age = max_age
-        self._monotonic = monotonic
-        self._delivered: list[int] = []
-        self._failed: list[int] = []
-        self._oldest: float | None = None
-
-    async def add(self, send_id: int, *, delivered: bool) -> None:
-        """Note one outcome; write the batch if it is full or old enough."""
-        (self._delivered if delivered else self._failed).append(send_id)
-        now = self._monotonic()
-        if self._oldest is None:
-            self._oldest = now
-        pending = len(self._delivered) + len(self._failed)
-        if pending >= self._flush_every or now - self._oldest >= self._max_age:
-            await self.flush()
-
-    @property
-    def pending(self) -> list[int]:
-        """The sends whose outcome is noted but not written yet (still claimed)."""
-        return [*self._delivered, *self._failed]
-
-    async def flush(self) -> None:
-        """Write every outcome noted so far."""
-        delivered, failed = self._delivered, self._failed
-        self._delivered, self._failed, self._oldest = [], [], None
-        await self._nudges.confirm_many(delivered, failed)

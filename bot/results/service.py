@@ -1,4 +1,9 @@
-"""How posts went: when to ask (48 hours later, at a decent local hour), and the answers."""
+"""How posts went: when to ask (48 hours later, at a decent local hour), and the answers.
+
+The questions go out through the one claim mechanism (bot/claims.py): each is recorded once
+under (post, due instant) with a lease, sent, confirmed; a crash between a send and its
+confirmation asks it once more after the lease, never twice more.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from bot.localtime.defaults import DEFAULT_ZONE, Clock
+from bot.claims import Batch, ScheduledSendClaims
+from bot.localtime.defaults import DEFAULT_ZONE
 from bot.localtime.schedule import QuietHours, defer_past_quiet
-from storage.models import PostResult, utcnow
-from storage.uow import UnitOfWorkFactory
+from storage.models import Post, PostResult, ScheduledSend, User
+from storage.repositories.sends import NewScheduledSend
+from storage.uow import UnitOfWork
 
 RESULTS_DELAY = timedelta(hours=48)
 DEFAULT_QUIET = QuietHours(time(21, 0), time(8, 0))
@@ -19,6 +26,9 @@ QUICK_VALUES: tuple[int, ...] = (0, 3, 10, 25, 50, 100)
 MAX_COUNT = 1_000_000
 RESULTS_DIALOGUE = "results"
 CLAIM_BATCH = 50
+QUESTION = "results"
+# A question a crash left claimed is still worth asking this long after it was due.
+GRACE = timedelta(hours=24)
 
 
 class InvalidResultError(Exception):
@@ -31,8 +41,9 @@ class InvalidResultError(Exception):
 
 @dataclass(frozen=True)
 class ResultsQuestion:
-    """A post whose results are due to be asked about."""
+    """A post whose results are due to be asked about, claimed under `send_id`."""
 
+    send_id: int
     post_id: int
     user_id: int
     platform: str
@@ -76,39 +87,49 @@ def parse_yes_no(text: str) -> bool:
     raise InvalidResultError("not_yes_no")
 
 
-class ResultsService:
+class ResultsService(ScheduledSendClaims[ResultsQuestion]):
     """Asks about posts when due and stores what the user answers."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utcnow) -> None:
-        self._uow = uow
-        self._clock = clock
+    kind = QUESTION
+    grace = GRACE
 
-    async def claim_due(self, limit: int = CLAIM_BATCH) -> list[ResultsQuestion]:
-        """Mark the posts whose results question is due as asked, and return them."""
+    async def claim_batch(
+        self, limit: int = CLAIM_BATCH, *, tick_started: datetime | None = None
+    ) -> Batch[ResultsQuestion]:
+        """Record the questions due now (once each) and take over those a crash left
+        claimed; what to ask, and how many posts and claims were handled."""
         now = self._clock()
         async with self._uow() as uow:
             questions = []
-            for post in await uow.posts.list_results_due(now, limit):
+            due = await uow.posts.list_results_due(now, limit)
+            for post in due:
                 post.results_asked_at = now
                 user = await uow.users.get(post.user_id)
-                if user is None or not user.is_active:
+                if user is None or not user.is_active or post.results_due_at is None:
                     continue
-                questions.append(
-                    ResultsQuestion(
-                        post.id,
-                        post.user_id,
-                        post.platform,
-                        post.posted_at,
-                        user.language,
-                        user.telegram_language,
-                    )
+                send_id = await uow.scheduled_sends.add_once(
+                    NewScheduledSend(
+                        QUESTION, post.id, post.user_id, post.results_due_at, user_id=user.id
+                    ),
+                    claimed_at=now,
                 )
+                if send_id is None:
+                    continue
+                questions.append(_question(send_id, post, user))
                 if user.dialogue is None:
                     # Typed numbers answer this post until the user is done with it.
                     user.dialogue = RESULTS_DIALOGUE
                     user.dialogue_data = {"post_id": post.id, "metric": METRICS[0]}
+            taken, given_up = await self._take_over(uow, now, limit)
             await uow.commit()
-            return questions
+        return Batch(questions + taken, handled=len(due) + len(taken) + given_up)
+
+    async def _rebuild(self, uow: UnitOfWork, send: ScheduledSend) -> ResultsQuestion | None:
+        post = await uow.posts.get(send.subject_id)
+        user = await uow.users.get(send.chat_id)
+        if post is None or user is None or not user.is_active:
+            return None
+        return _question(send.id, post, user)
 
     async def answer(
         self, user_id: int, post_id: int, metric: str, value: int | bool | None
@@ -155,3 +176,15 @@ class ResultsService:
         for offset, value in enumerate(values[: len(NUMBER_METRICS) - start]):
             progress = await self.answer(user_id, post_id, NUMBER_METRICS[start + offset], value)
         return progress
+
+
+def _question(send_id: int, post: Post, user: User) -> ResultsQuestion:
+    return ResultsQuestion(
+        send_id,
+        post.id,
+        post.user_id,
+        post.platform,
+        post.posted_at,
+        user.language,
+        user.telegram_language,
+    )

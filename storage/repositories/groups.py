@@ -135,13 +135,21 @@ class ChallengeRepository:
         self._session = session
         self._insert_once = insert_once
 
-    async def get_latest(self, chat_id: int) -> ChallengeRecord | None:
-        """The group's most recently due challenge."""
-        statement = (
-            select(*_CHALLENGE_COLUMNS)
-            .where(CHALLENGES.c.chat_id == chat_id)
-            .order_by(CHALLENGES.c.due_at.desc())
-            .limit(1)
+    async def get_latest(
+        self, chat_id: int, before: datetime | None = None
+    ) -> ChallengeRecord | None:
+        """The group's most recently due challenge (due before `before`, when given)."""
+        statement = select(*_CHALLENGE_COLUMNS).where(CHALLENGES.c.chat_id == chat_id)
+        if before is not None:
+            statement = statement.where(CHALLENGES.c.due_at < before)
+        statement = statement.order_by(CHALLENGES.c.due_at.desc()).limit(1)
+        row = (await self._session.execute(statement)).first()
+        return ChallengeRecord(*row) if row is not None else None
+
+    async def get_by_due(self, chat_id: int, due_at: datetime) -> ChallengeRecord | None:
+        """The group's challenge recorded for this due instant."""
+        statement = select(*_CHALLENGE_COLUMNS).where(
+            CHALLENGES.c.chat_id == chat_id, CHALLENGES.c.due_at == due_at
         )
         row = (await self._session.execute(statement)).first()
         return ChallengeRecord(*row) if row is not None else None

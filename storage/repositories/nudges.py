@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, case, func, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import NudgeSchedule, NudgeSend, Post, Profile, User
+from storage.repositories.sends import LeaseStatements
 
 if TYPE_CHECKING:
     from storage.uow import UnitOfWork
@@ -114,14 +115,14 @@ def due_schedules(now: datetime, limit: int, skip_locked: bool) -> Select[NudgeS
     return statement
 
 
-class NudgeRepository:
+class NudgeRepository(LeaseStatements):
     """Nudge schedules, their sends (the ledger) and the reads composing a nudge needs."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         # The unit of work, not only its session: claims need its dialect's helpers
         # (skip_locked, insert_once), written once there for every claim.
+        super().__init__(uow, NudgeSend)
         self._uow = uow
-        self._session = uow.session
 
     # ---------------------------------------------------------------- schedules
 
@@ -190,6 +191,7 @@ class NudgeRepository:
             .join(NudgeSchedule, NudgeSchedule.id == NudgeSend.schedule_id)
             .join(User, User.id == NudgeSend.user_id)
             .where(NudgeSend.status == "claimed", NudgeSend.claimed_at < claimed_before)
+            .order_by(NudgeSend.claimed_at)
             .limit(limit)
         )
         if self._uow.skip_locked:
@@ -199,28 +201,12 @@ class NudgeRepository:
             for send, schedule, user in (await self._session.execute(statement)).all()
         ]
 
-    async def renew(self, send_ids: Sequence[int], at: datetime) -> None:
-        """Move the lease of sends still claimed to start at `at`."""
-        await self._session.execute(
-            update(NudgeSend)
-            .where(NudgeSend.id.in_(send_ids), NudgeSend.status == "claimed")
-            .values(claimed_at=at)
-        )
-
     async def mark_sent(self, send_ids: Sequence[int], at: datetime) -> None:
         """Sends still claimed went out at `at`: sent, or late if claimed late."""
         await self._session.execute(
             update(NudgeSend)
             .where(NudgeSend.id.in_(send_ids), NudgeSend.status == "claimed")
             .values(status=case((NudgeSend.late.is_(True), "late"), else_="sent"), sent_at=at)
-        )
-
-    async def mark_failed(self, send_ids: Sequence[int]) -> None:
-        """Sends still claimed failed for good."""
-        await self._session.execute(
-            update(NudgeSend)
-            .where(NudgeSend.id.in_(send_ids), NudgeSend.status == "claimed")
-            .values(status="failed")
         )
 
     # ---------------------------------------------------------------- composing

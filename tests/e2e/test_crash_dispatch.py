@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from bot.nudges.dispatch import SENDERS
-from bot.nudges.service import CLAIM_BATCH, LEASE, Confirmations
+from bot.claims import LEASE, SENDERS, Confirmations
+from bot.nudges.service import CLAIM_BATCH
 from storage.database import create_engine
 from storage.models import NudgeSchedule, User
 from tests.e2e.conftest import BotProcess, base_env, start_bot

@@ -146,9 +146,54 @@ async def test_claims_still_being_sent_are_renewed_and_not_taken_over(
     await asyncio.sleep(_services(bot).nudges.renew_every * 1.5)
     # Another instance looks for abandoned claims meanwhile: there are none.
     other = NudgeService(unit_of_work_factory(bot.sessions), bot.clock, lease=LEASE)
-    assert (await other.claim_batch()).deliveries == []
+    assert (await other.claim_batch()).items == []
     release.set()
     await tick
     for user_id in (5103, 5104):
         assert len(_nudges(bot.telegram.sent_messages(user_id))) == 1
         assert [s.status for s in await _sends(bot, user_id) if s.kind == "nudge"] == ["sent"]
+
+
+async def test_a_nudge_two_crashes_left_unconfirmed_is_not_sent_a_third_time(
+    flaky: tuple[Bot, FlakyRequest],
+) -> None:
+    bot, _ = flaky
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 5105, days=[0], at="09:00")
+    bot.clock.now = MONDAY_9_ROME
+
+    def crashed() -> NudgeService:
+        return NudgeService(unit_of_work_factory(bot.sessions), bot.clock, lease=LEASE)
+
+    # Claimed (and perhaps sent) by a process that died, then by the one taking it over:
+    # the nudge and the Monday review, both due at 9.
+    assert {d.kind for d in (await crashed().claim_batch()).items} == {"nudge", "weekly"}
+    bot.clock.advance(LEASE + timedelta(seconds=1))
+    taken = (await crashed().claim_batch()).items
+    assert {d.kind for d in taken} == {"nudge", "weekly"}
+    assert all(d.late for d in taken)
+    bot.clock.advance(LEASE + timedelta(seconds=1))
+    await bot.tick()
+    assert _nudges(bot.telegram.sent_messages(5105)) == []
+    [send] = [s for s in await _sends(bot, 5105) if s.kind == "nudge"]
+    assert (send.status, send.attempts) == ("failed", 2)
+
+
+async def test_a_nudge_one_crash_left_unconfirmed_is_sent_once_more(
+    flaky: tuple[Bot, FlakyRequest],
+) -> None:
+    bot, _ = flaky
+    bot.clock.now = MONDAY_9_ROME - timedelta(hours=1)
+    await _schedule(bot, 5106, days=[0], at="09:00")
+    bot.clock.now = MONDAY_9_ROME
+    crashed = NudgeService(unit_of_work_factory(bot.sessions), bot.clock, lease=LEASE)
+    assert {d.kind for d in (await crashed.claim_batch()).items} == {"nudge", "weekly"}
+    await bot.tick()
+    assert _nudges(bot.telegram.sent_messages(5106)) == []
+    bot.clock.advance(LEASE + timedelta(seconds=1))
+    await bot.tick()
+    bot.clock.advance(LEASE * 10)
+    await bot.tick()
+    assert len(_nudges(bot.telegram.sent_messages(5106))) == 1
+    [send] = [s for s in await _sends(bot, 5106) if s.kind == "nudge"]
+    assert (send.status, send.attempts) == ("late", 2)

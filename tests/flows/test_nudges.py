@@ -271,7 +271,7 @@ async def test_process_killed_after_claiming_sends_once_after_restart(
     await _schedule(bot, 908, days=[0], at="09:00")
     bot.clock.now = MONDAY_9_ROME
     # The first process claims, then dies before sending anything.
-    claimed = (await _services(bot).nudges.claim_batch()).deliveries
+    claimed = (await _services(bot).nudges.claim_batch()).items
     assert {(c.user_id, c.kind) for c in claimed} == {(908, "nudge"), (908, "weekly")}
     assert telegram.sent_messages(908) == []
 
@@ -423,16 +423,16 @@ async def test_a_long_tick_judges_lateness_at_its_start(bot: Bot) -> None:
     # Thousands were due in the same minute: this batch is claimed 10 minutes into the
     # tick. Waiting for its turn does not make a nudge late (the late note is not shown).
     bot.clock.now = thursday + timedelta(minutes=10)
-    claimed = (await nudges.claim_batch(limit=2, tick_started=tick_started)).deliveries
+    claimed = (await nudges.claim_batch(limit=2, tick_started=tick_started)).items
     assert len(claimed) == 2
     assert not any(c.late for c in claimed)
     # Without the tick's start, the same wait would count as late.
-    [last] = (await nudges.claim_batch()).deliveries
+    [last] = (await nudges.claim_batch()).items
     assert last.late
-    await nudges.confirm_many([c.send_id for c in (*claimed, last)])
+    await nudges.settle([c.send_id for c in (*claimed, last)])
     assert await _statuses(bot, 931, 932, 933) == ["late", "sent", "sent"]
     # A confirmation only moves a claimed send: a second one changes nothing.
-    await nudges.confirm_many([last.send_id], [claimed[0].send_id])
+    await nudges.settle([last.send_id], [claimed[0].send_id])
     assert await _statuses(bot, 931, 932, 933) == ["late", "sent", "sent"]
 
 
@@ -475,7 +475,7 @@ async def test_a_backlog_is_claimed_earliest_first_across_batches(bot: Bot) -> N
     await _snooze_to(bot, 967, TUESDAY_9_ROME + timedelta(minutes=6))
     bot.clock.now = TUESDAY_9_ROME + timedelta(minutes=25)
     nudges = _services(bot).nudges
-    batches = [(await nudges.claim_batch(limit=3)).deliveries for _ in range(4)]
+    batches = [(await nudges.claim_batch(limit=3)).items for _ in range(4)]
     assert [len(batch) for batch in batches] == [3, 3, 2, 0]
     claimed = [delivery for batch in batches for delivery in batch]
     assert [c.user_id for c in claimed] == [961, 963, 967, 965, 960, 964, 962, 966]
@@ -492,9 +492,9 @@ async def test_a_claim_fills_its_batch_past_paused_schedules_due_earlier(bot: Bo
         await nudges.pause(user_id, until=TUESDAY_9_ROME + timedelta(days=2))
     bot.clock.now = TUESDAY_9_ROME + timedelta(minutes=15)
     # Five paused schedules are due before it, and the batch of one still finds it.
-    [claimed] = (await nudges.claim_batch(limit=1)).deliveries
+    [claimed] = (await nudges.claim_batch(limit=1)).items
     assert claimed.user_id == 975
-    assert (await nudges.claim_batch(limit=1)).deliveries == []
+    assert (await nudges.claim_batch(limit=1)).items == []
 
 
 async def test_paused_and_blocked_users_have_nothing_due_until_they_come_back(bot: Bot) -> None:

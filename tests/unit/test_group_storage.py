@@ -77,6 +77,26 @@ async def test_a_challenge_recorded_twice_for_one_instant_is_recorded_once(
     assert (latest.id, latest.idea, latest.theme) == (first, "behind_the_scenes", None)
 
 
+async def test_a_challenge_is_found_by_its_due_instant_and_the_one_before_it(
+    engine: AsyncEngine,
+) -> None:
+    uow = await _with_group(engine, _group())
+    last_week = NOW - timedelta(days=7)
+    async with uow:
+        before = await uow.challenges.add_once(CHAT, last_week, "show_result", None)
+        this = await uow.challenges.add_once(CHAT, NOW, "behind_the_scenes", "sicurezza")
+        await uow.commit()
+    async with uow:
+        found = await uow.challenges.get_by_due(CHAT, NOW)
+        previous = await uow.challenges.get_latest(CHAT, before=NOW)
+        assert await uow.challenges.get_by_due(CHAT, NOW + timedelta(days=7)) is None
+        assert await uow.challenges.get_latest(CHAT, before=last_week) is None
+    assert found is not None
+    assert (found.id, found.idea, found.theme) == (this, "behind_the_scenes", "sicurezza")
+    assert previous is not None
+    assert (previous.id, previous.due_at) == (before, last_week)
+
+
 async def test_a_challenge_answers_its_message_only_within_the_window(
     engine: AsyncEngine,
 ) -> None:
