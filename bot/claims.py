@@ -138,22 +138,29 @@ def renew_every(lease: timedelta) -> float:
     return lease.total_seconds() / RENEWALS_PER_LEASE
 
 
-class ScheduledSendClaims(Generic[T]):
-    """The lease, the take-over and the outcomes of sends kept in the `scheduled_sends`
-    ledger (group challenges, channel tips, results questions): what their sources share.
+class Ledger(Protocol):
+    """The statements of one ledger table that renew, release and confirm claims."""
 
-    A source names its ledger `kind`, how long after it was due a send is still worth
-    making (`grace`), and adds its own `claim_batch` and `_rebuild` (what a claim taken
-    over sends).
-    """
+    async def renew(self, send_ids: Sequence[int], at: datetime) -> None: ...
 
-    kind: ClassVar[str]
-    grace: ClassVar[timedelta]
+    async def mark_sent(self, send_ids: Sequence[int], at: datetime) -> None: ...
+
+    async def mark_failed(self, send_ids: Sequence[int]) -> None: ...
+
+    async def release(self, send_ids: Sequence[int]) -> None: ...
+
+
+class LeasedClaims:
+    """The lease and the outcomes of the claims of one ledger: what every `ClaimSource`
+    shares. A subclass says which ledger (`_ledger`) and how its sends are claimed."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utcnow, lease: timedelta = LEASE):
         self._uow = uow
         self._clock = clock
         self._lease = lease
+
+    def _ledger(self, uow: UnitOfWork) -> Ledger:
+        raise NotImplementedError
 
     @property
     def renew_every(self) -> float:
@@ -165,7 +172,7 @@ class ScheduledSendClaims(Generic[T]):
         if not send_ids:
             return
         async with self._uow() as uow:
-            await uow.scheduled_sends.renew(send_ids, self._clock())
+            await self._ledger(uow).renew(send_ids, self._clock())
             await uow.commit()
 
     async def settle(
@@ -175,13 +182,30 @@ class ScheduledSendClaims(Generic[T]):
         if not sent and not failed and not released:
             return
         async with self._uow() as uow:
+            ledger = self._ledger(uow)
             if sent:
-                await uow.scheduled_sends.mark_sent(sent, self._clock())
+                await ledger.mark_sent(sent, self._clock())
             if failed:
-                await uow.scheduled_sends.mark_failed(failed)
+                await ledger.mark_failed(failed)
             if released:
-                await uow.scheduled_sends.release(released)
+                await ledger.release(released)
             await uow.commit()
+
+
+class ScheduledSendClaims(LeasedClaims, Generic[T]):
+    """The take-over of sends kept in the `scheduled_sends` ledger (group challenges,
+    channel tips, results questions): what their sources share besides the lease.
+
+    A source names its ledger `kind`, how long after it was due a send is still worth
+    making (`grace`), and adds its own `claim_batch` and `_rebuild` (what a claim taken
+    over sends).
+    """
+
+    kind: ClassVar[str]
+    grace: ClassVar[timedelta]
+
+    def _ledger(self, uow: UnitOfWork) -> Ledger:
+        return uow.scheduled_sends
 
     async def _take_over(self, uow: UnitOfWork, now: datetime, limit: int) -> tuple[list[T], int]:
         """Claims a dead process never confirmed: those to send again, and how many were

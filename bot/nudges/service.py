@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from bot.claims import LEASE, Batch, may_take_over, renew_every
+from bot.claims import LEASE, Batch, LeasedClaims, Ledger, may_take_over
 from bot.localtime.defaults import DEFAULT_AT, DEFAULT_TIME, Clock
 from bot.localtime.schedule import (
     QuietHours,
@@ -130,7 +130,7 @@ def next_due(schedule: NudgeSchedule, after: datetime) -> datetime | None:
     return defer_past_quiet(due, schedule.timezone, _quiet(schedule))
 
 
-class NudgeService:
+class NudgeService(LeasedClaims):
     """Schedules, claims and the user's controls (snooze, skip, pause, quiet hours)."""
 
     def __init__(
@@ -141,16 +141,12 @@ class NudgeService:
         lease: timedelta = LEASE,
         first_delay: timedelta = FIRST_DELAY,
     ) -> None:
-        self._uow = uow
-        self._clock = clock
+        super().__init__(uow, clock, lease)
         self._grace = grace
-        self._lease = lease
         self._first_delay = first_delay
 
-    @property
-    def renew_every(self) -> float:
-        """Seconds between two renewals of the claims a dispatch still has to send."""
-        return renew_every(self._lease)
+    def _ledger(self, uow: UnitOfWork) -> Ledger:
+        return uow.nudges
 
     # ---------------------------------------------------------------- schedules
 
@@ -366,29 +362,6 @@ class NudgeService:
                 )
             )
         return deliveries
-
-    async def renew(self, send_ids: Sequence[int]) -> None:
-        """Extend the lease of claims still being sent, so no other process takes them over."""
-        if not send_ids:
-            return
-        async with self._uow() as uow:
-            await uow.nudges.renew(send_ids, self._clock())
-            await uow.commit()
-
-    async def settle(
-        self, sent: Sequence[int], failed: Sequence[int] = (), released: Sequence[int] = ()
-    ) -> None:
-        """Write the outcomes of many sends in one transaction (an UPDATE each)."""
-        if not sent and not failed and not released:
-            return
-        async with self._uow() as uow:
-            if sent:
-                await uow.nudges.mark_sent(sent, self._clock())
-            if failed:
-                await uow.nudges.mark_failed(failed)
-            if released:
-                await uow.nudges.release(released)
-            await uow.commit()
 
     # ---------------------------------------------------------------- the user's controls
 
