@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from sqlalchemy import Select, Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Challenge, Group, GroupMember, Submission
@@ -19,10 +18,14 @@ CHALLENGES = cast(Table, Challenge.__table__)
 MEMBERS = cast(Table, GroupMember.__table__)
 SUBMISSIONS = cast(Table, Submission.__table__)
 
-# The unit of work's INSERT … ON CONFLICT DO NOTHING for its back-end (UnitOfWork.insert_once).
-InsertOnce = Callable[
-    [type[Any], dict[str, Any], Sequence[str]], postgresql.Insert | sqlite.Insert
-]
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # The unit of work's INSERT … ON CONFLICT DO NOTHING for its back-end
+    # (UnitOfWork.insert_once).
+    InsertOnce: TypeAlias = Callable[
+        [type[Any], dict[str, Any], Sequence[str]], postgresql.Insert | sqlite.Insert
+    ]
 
 
 @dataclass(frozen=True)
