@@ -26,6 +26,16 @@ MEMBERS = [make_user(1102, "Anna"), make_user(1103, "Luca"), make_user(1104, "Sa
 DRAFT = "Abbiamo ridotto del 30% i consumi di una scuola. Secondo me conviene. Voi che ne dite?"
 
 
+def _until(database_url: str, sql: str, params: dict[str, object], wanted: object) -> object:
+    """Poll a one-value query until it gives `wanted` or TIMEOUT passes; the last value."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        [(value,)] = run_sql(database_url, sql, params)
+        if value == wanted or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
 def test_group_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: Path) -> None:
     telegram = fake_api.telegram
     telegram.set_member(GROUP["id"], ADMIN["id"], "administrator")
@@ -54,6 +64,15 @@ def test_group_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: 
     [challenge] = telegram.wait_for(
         "sendMessage", lambda c: "Sfida della settimana" in (c.text or ""), timeout=TIMEOUT
     )
+    # The bot keeps the challenge's message id right after Telegram's answer; a person
+    # replies seconds later, this test within a millisecond, so it waits for that first.
+    posted = _until(
+        env["DATABASE_URL"],
+        "SELECT count(*) FROM challenges WHERE message_id = :m",
+        {"m": challenge.result["message_id"]},
+        1,
+    )
+    assert posted == 1
 
     mark = telegram.mark()
     for member in MEMBERS:
@@ -82,14 +101,10 @@ def test_group_story(fake_api: FakeBotServer, bots: list[BotProcess], tmp_path: 
 
     telegram.push_update(my_chat_member(GROUP, ADMIN, "member", "left"))
     # Different chats are handled concurrently: wait for the group's update itself.
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        [(active,)] = run_sql(
-            env["DATABASE_URL"],
-            "SELECT is_active FROM groups WHERE chat_id = :c",
-            {"c": GROUP["id"]},
-        )
-        if not active or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    active = _until(
+        env["DATABASE_URL"],
+        "SELECT is_active FROM groups WHERE chat_id = :c",
+        {"c": GROUP["id"]},
+        False,
+    )
     assert not active
