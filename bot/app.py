@@ -139,6 +139,12 @@ def build_application(
 
     async def on_startup(application: CoachApplication) -> None:
         await register_commands(application, texts)
+        if application.job_queue is not None:
+            # A job scheduled before the JobQueue starts cannot run at once (APScheduler
+            # moves a start already past by a whole interval, as PTB's docs warn): the
+            # heartbeat file appeared only BEAT_SECONDS after start. Beat now, as PTB advises.
+            for job in application.job_queue.get_jobs_by_name("heartbeat"):
+                await job.run(application)
         me = application.bot
         logger.info("postcoach started as @%s", me.username)
 
@@ -220,7 +226,8 @@ def build_application(
     if job_queue is not None and settings.heartbeat_file is not None:
         # Webhook mode has /healthz; the file is what shows a polling bot alive.
         application.bot_data["heartbeat_file"] = settings.heartbeat_file
-        job_queue.run_repeating(heartbeat, interval=BEAT_SECONDS, first=0, name="heartbeat")
+        # The first beat is on_startup's.
+        job_queue.run_repeating(heartbeat, interval=BEAT_SECONDS, name="heartbeat")
     return application
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.transport.health import BEAT_SECONDS
 from tests.e2e.conftest import BotProcess, base_env, run_cli, start_bot
 from tests.fakebot import FakeBotServer
 
-TIMEOUT = 30.0
 # The heartbeat is one SELECT 1 and a file: one back-end is enough for the process.
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -27,7 +27,8 @@ def test_polling_health_follows_the_heartbeat(
     assert "non esiste" in before.stderr
 
     bot = start_bot(bots, tmp_path, env, server=fake_api)
-    deadline = time.monotonic() + TIMEOUT
+    # The first beat is at start, not one interval (30 s) later.
+    deadline = time.monotonic() + BEAT_SECONDS / 3
     while not heartbeat.exists():
         assert time.monotonic() < deadline, bot.output
         time.sleep(0.05)
