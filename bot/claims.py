@@ -296,7 +296,7 @@ def stopping(context: CoachContext, was_running: bool) -> bool:
 async def dispatch(
     context: CoachContext,
     source: ClaimSource[T],
-    deliver: Callable[[T], Awaitable[Outcome]],
+    deliver: Callable[[CoachContext, T], Awaitable[Outcome]],
     *,
     was_running: bool,
     tick_started: datetime,
@@ -334,7 +334,7 @@ async def dispatch(
     async def send_all() -> None:
         while (item := await queue.get()) is not None:
             try:
-                outcome = await deliver(item)
+                outcome = await deliver(context, item)
             except Exception:
                 # Left claimed: the lease hands it to a later tick.
                 logger.exception("%s %s not sent", name, item.send_id)

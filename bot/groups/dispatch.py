@@ -23,17 +23,10 @@ async def send_due_group_posts(context: CoachContext, *, was_running: bool) -> i
     returns how many were claimed."""
     groups = context.services.groups
     tick_started = context.services.clock()
-
-    async def challenge(due: DueChallenge) -> Outcome:
-        return await post_challenge(context, due)
-
-    async def tip(due: DueTip) -> Outcome:
-        return await post_tip(context, due)
-
     claimed = await dispatch(
         context,
         groups.challenges,
-        challenge,
+        post_challenge,
         was_running=was_running,
         tick_started=tick_started,
         name="challenge",
@@ -41,7 +34,12 @@ async def send_due_group_posts(context: CoachContext, *, was_running: bool) -> i
     if stopping(context, was_running):
         return claimed
     return claimed + await dispatch(
-        context, groups.tips, tip, was_running=was_running, tick_started=tick_started, name="tip"
+        context,
+        groups.tips,
+        post_tip,
+        was_running=was_running,
+        tick_started=tick_started,
+        name="tip",
     )
 
 

@@ -68,14 +68,10 @@ async def deliver(context: CoachContext, delivery: Delivery) -> Outcome:
 
 async def send_due_nudges(context: CoachContext, *, was_running: bool | None = None) -> int:
     """Claim the nudges and Monday reviews due and send them; returns the count."""
-
-    async def send(delivery: Delivery) -> Outcome:
-        return await deliver(context, delivery)
-
     return await dispatch(
         context,
         context.services.nudges,
-        send,
+        deliver,
         was_running=context.application.running if was_running is None else was_running,
         tick_started=context.services.clock(),
         name="nudge",

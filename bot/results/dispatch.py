@@ -44,14 +44,10 @@ async def ask(context: CoachContext, question: ResultsQuestion) -> Outcome:
 
 async def send_due_questions(context: CoachContext, *, was_running: bool) -> int:
     """Claim the results questions due and send them; returns the count."""
-
-    async def send(question: ResultsQuestion) -> Outcome:
-        return await ask(context, question)
-
     return await dispatch(
         context,
         context.services.results,
-        send,
+        ask,
         was_running=was_running,
         tick_started=context.services.clock(),
         name="results question",
