@@ -116,14 +116,21 @@ def telegram() -> FakeTelegram:
 
 @asynccontextmanager
 async def running_bot(
-    database_url: str, telegram: FakeTelegram, texts: Texts, **overrides: Any
+    database_url: str,
+    telegram: FakeTelegram,
+    texts: Texts,
+    *,
+    clock: FakeClock | None = None,
+    request: RecordingRequest | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Bot]:
-    """A started Application built with these settings on a migrated database."""
-    clock = FakeClock()
+    """A started Application built with these settings on a migrated database; its
+    clock and its request for sends (not getUpdates) may be given."""
+    clock = clock or FakeClock()
     application = build_application(
         settings_for(database_url, **overrides),
         texts=texts,
-        request=RecordingRequest(telegram),
+        request=request or RecordingRequest(telegram),
         get_updates_request=RecordingRequest(telegram),
         clock=clock,
     )

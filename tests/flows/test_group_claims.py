@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,17 +18,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_application
 from bot.context import Services
 from bot.groups.service import DueChallenge, DueTip, GroupPostClaims, GroupService
 from bot.groups.view import challenge_text, tip_text
 from bot.texts.catalog import Texts
-from storage.database import create_session_factory
-from storage.migrate import upgrade_engine
 from storage.models import Challenge, Group, ScheduledSend
 from storage.uow import unit_of_work_factory
 from tests.fakebot import FakeTelegram, RecordingRequest, SentMessage, make_channel, make_group
-from tests.flows.conftest import Bot, FakeClock, settings_for
+from tests.flows.conftest import Bot, FakeClock, running_bot
 
 LEASE = timedelta(seconds=5)
 MONDAY_9_ROME = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
@@ -53,24 +50,18 @@ LATE_ANSWER = 1.0
 READ_TIMEOUT = 0.5
 
 
-@asynccontextmanager
-async def _process(database_url: str, telegram: FakeTelegram, texts: Texts) -> AsyncIterator[Bot]:
+def _process(
+    database_url: str, telegram: FakeTelegram, texts: Texts
+) -> AbstractAsyncContextManager[Bot]:
     """One bot process on the database, with a 5 s lease and a short read time-out."""
-    application = build_application(
-        settings_for(database_url, nudge_lease_seconds=int(LEASE.total_seconds())),
-        texts=texts,
+    return running_bot(
+        database_url,
+        telegram,
+        texts,
+        clock=FakeClock(MONDAY_9_ROME),
         request=RecordingRequest(telegram, read_timeout=READ_TIMEOUT),
-        get_updates_request=RecordingRequest(telegram),
-        clock=(clock := FakeClock(MONDAY_9_ROME)),
+        nudge_lease_seconds=int(LEASE.total_seconds()),
     )
-    engine = application.bot_data["engine"]
-    await upgrade_engine(engine)
-    await application.initialize()
-    try:
-        yield Bot(application, telegram, create_session_factory(engine), clock)
-    finally:
-        await application.shutdown()
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -11,14 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_application
 from bot.texts.catalog import Texts
-from storage.database import create_session_factory
-from storage.migrate import upgrade_engine
 from storage.models import User
 from storage.sqlite_driver import InlineDBAPI
-from tests.fakebot import FakeTelegram, RecordingRequest, command, make_user
-from tests.flows.conftest import Bot, FakeClock, settings_for
+from tests.fakebot import FakeTelegram, command, make_user
+from tests.flows.conftest import Bot, running_bot
 from tests.sqlite_locks import LoopLag, write_lock_held_elsewhere
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -47,23 +44,8 @@ async def test_a_start_during_a_lock_held_elsewhere_is_answered_after_it_and_the
 @pytest.fixture
 async def stock_bot(database_url: str, texts: Texts) -> AsyncIterator[Bot]:
     """The bot with SQLITE_INLINE_DRIVER=false: SQLAlchemy's own aiosqlite adapter."""
-    telegram = FakeTelegram()
-    clock = FakeClock()
-    application = build_application(
-        settings_for(database_url, sqlite_inline_driver=False),
-        texts=texts,
-        request=RecordingRequest(telegram),
-        get_updates_request=RecordingRequest(telegram),
-        clock=clock,
-    )
-    engine: AsyncEngine = application.bot_data["engine"]
-    await upgrade_engine(engine)
-    await application.initialize()
-    try:
-        yield Bot(application, telegram, create_session_factory(engine), clock)
-    finally:
-        await application.shutdown()
-        await engine.dispose()
+    async with running_bot(database_url, FakeTelegram(), texts, sqlite_inline_driver=False) as bot:
+        yield bot
 
 
 async def test_with_the_inline_driver_off_a_start_during_a_lock_is_answered_after_it_too(
